@@ -1,0 +1,98 @@
+"""DescribeImages 2017-03-12 as named data: parameters, limits, rules, codes.
+
+Every number and name here also lives in spec/describe_images.json; a test asserts that
+the two agree (tests/test_spec.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from ._errors import ErrorCode
+
+ACTION: Final = "DescribeImages"
+VERSION: Final = "2017-03-12"
+HOST: Final = "image.api.qcloud.com"
+PATH: Final = "/v2/index.php"
+
+# Limits (seed: "The maximum number is 10 for Filters, and is 5 for Filters.Values";
+# "Default is 20, and maximum is 100"; "Offset. Default is 0").
+MAX_FILTERS: Final = 10
+MAX_FILTER_VALUES: Final = 5
+MAX_IMAGE_IDS: Final = 100
+MIN_LIMIT: Final = 1
+MAX_LIMIT: Final = 100
+DEFAULT_LIMIT: Final = 20
+DEFAULT_OFFSET: Final = 0
+MAX_OFFSET: Final = 2**63 - 1
+
+FILTER_IMAGE_ID: Final = "image-id"
+FILTER_IMAGE_TYPE: Final = "image-type"
+FILTER_IMAGE_NAME: Final = "image-name"
+FILTER_NAMES: Final = (FILTER_IMAGE_ID, FILTER_IMAGE_TYPE, FILTER_IMAGE_NAME)
+IMAGE_TYPES: Final = ("PRIVATE_IMAGE", "PUBLIC_IMAGE", "SHARED_IMAGE")
+SIGNATURE_METHODS: Final = ("HmacSHA1", "HmacSHA256")
+
+# An image ID: "img-" and 8 lower-case letters or digits (img-pmqg1cw7).
+IMAGE_ID_RE: Final = re.compile(r"img-[0-9a-z]{8}\Z")
+# An integer in a value: ASCII digits only; leading zeros allowed (spec §Integers).
+DIGITS_RE: Final = re.compile(r"[0-9]+\Z")
+
+# Wire names of the business parameters, in encoding order.
+BUSINESS_PARAMETERS: Final = ("ImageIds", "Filters", "Offset", "Limit")
+# Common parameters: wire name -> CommonParams attribute, in encoding order
+# (Action and Version come first; Signature comes last, as it signs the rest).
+COMMON_PARAMETERS: Final = {
+    "Action": "action",
+    "Region": "region",
+    "Timestamp": "timestamp",
+    "Nonce": "nonce",
+    "SecretId": "secret_id",
+    "SignatureMethod": "signature_method",
+    "Token": "token",
+    "RequestClient": "request_client",
+    "Language": "language",
+    "Signature": "signature",
+}
+SCALAR_PARAMETERS: Final = frozenset({*COMMON_PARAMETERS, "Version", "Offset", "Limit"})
+ALL_PARAMETERS: Final = frozenset({*SCALAR_PARAMETERS, "ImageIds", "Filters"})
+
+# The rules in reporting order (spec/README.md §Rules): reason -> code. Violations are
+# sorted by this order first, then by wire order, so the first one is what a server
+# answers.
+RULES: Final = {
+    # Any codec reason (bad-key, index-gap, ...) ranks before every rule below.
+    "wrong-shape": ErrorCode.INVALID_PARAMETER,
+    "wrong-type": ErrorCode.INVALID_PARAMETER,  # from_dict only: a JSON value of the wrong type
+    "missing-parameter": ErrorCode.MISSING_PARAMETER,
+    "unsupported-action": ErrorCode.INVALID_ACTION,
+    "unknown-parameter": ErrorCode.UNKNOWN_PARAMETER,
+    "unsupported-version": ErrorCode.INVALID_PARAMETER_VALUE,
+    "not-an-integer": ErrorCode.INVALID_PARAMETER,
+    "unsupported-signature-method": ErrorCode.INVALID_PARAMETER_VALUE,
+    "coexist-imageids-filters": ErrorCode.COEXIST_IMAGE_IDS_FILTERS,
+    "too-many-filters": ErrorCode.INVALID_FILTER,
+    "missing-filter-name": ErrorCode.INVALID_FILTER,
+    "unknown-filter-name": ErrorCode.INVALID_FILTER,
+    "missing-filter-values": ErrorCode.INVALID_FILTER,
+    "too-many-filter-values": ErrorCode.INVALID_FILTER,
+    "empty-filter-value": ErrorCode.INVALID_FILTER,
+    "invalid-filter-value": ErrorCode.INVALID_FILTER,
+    "malformed-image-id": ErrorCode.MALFORMED_IMAGE_ID,
+    "too-many-image-ids": ErrorCode.LIMIT_EXCEEDED,
+    "invalid-offset": ErrorCode.INVALID_PARAMETER_VALUE,
+    "invalid-limit": ErrorCode.INVALID_LIMIT,
+}
+RULE_RANK: Final = {reason: rank for rank, reason in enumerate(RULES, 1)}
+
+# Suggestions for unknown parameters (spec/README.md §Suggestions): lower-cased name ->
+# the parameter meant, covering case slips and the AWS EC2 spellings people carry over.
+TOP_LEVEL_SUGGESTIONS: Final = {
+    **{name.lower(): name for name in ALL_PARAMETERS},
+    "filter": "Filters",
+    "imageid": "ImageIds",
+    "maxresults": "Limit",
+    "nexttoken": "Offset",
+}
+FILTER_FIELD_SUGGESTIONS: Final = {"name": "Name", "values": "Values", "value": "Values"}

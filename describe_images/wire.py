@@ -1,0 +1,31 @@
+"""The dotted-array query-string codec (public submodule).
+
+Schema-agnostic: ``parse_query`` (bytes -> pairs), ``unflatten`` (pairs -> tree),
+``flatten`` (tree -> pairs) and ``format_query`` (pairs -> str). See spec/README.md §Wire.
+"""
+
+from ._errors import WireError
+from ._wire import (
+    DEFAULT_LIMITS,
+    Node,
+    Pairs,
+    WireLimits,
+    flatten,
+    format_query,
+    parse_query,
+    quote,
+    unflatten,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Node",
+    "Pairs",
+    "WireError",
+    "WireLimits",
+    "flatten",
+    "format_query",
+    "parse_query",
+    "quote",
+    "unflatten",
+]

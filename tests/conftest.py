@@ -1,0 +1,22 @@
+"""Shared test configuration: hypothesis profiles (select with HYPOTHESIS_PROFILE)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# CI: deterministic and thorough enough to matter.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=500,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# Local heavy run: HYPOTHESIS_PROFILE=heavy pytest
+settings.register_profile(
+    "heavy", deadline=None, max_examples=5000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", deadline=None, max_examples=100)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
