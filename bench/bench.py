@@ -1,0 +1,88 @@
+"""Side-by-side timings: describe_images against urllib.parse, in one run.
+
+    python bench/bench.py [--repeat 7] [--number 2000]
+
+Targets (issue 3): decode_request (decode + validate) <= 0.5x parse_qsl alone;
+encode_query <= 0.5x urlencode of the pre-flattened pairs. Each figure is the best of
+``--repeat`` runs of ``--number`` calls (the minimum is the least noisy estimate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from describe_images import (  # noqa: E402
+    DescribeImagesRequest,
+    Filter,
+    decode_request,
+    encode_query,
+    encode_request,
+)
+
+NAMES = ("image-type", "image-id", "image-name")
+IMAGE_TYPES = ("PRIVATE_IMAGE", "PUBLIC_IMAGE", "SHARED_IMAGE", "PRIVATE_IMAGE", "PUBLIC_IMAGE")
+
+
+def filters_request() -> DescribeImagesRequest:
+    """10 Filters x 5 Values + Offset + Limit: 64 pairs with Action and Version."""
+    filters = []
+    for i in range(10):
+        name = NAMES[i % 3]
+        if name == "image-type":
+            values = IMAGE_TYPES
+        elif name == "image-id":
+            values = tuple(f"img-{i}{j}abcdef"[:12] for j in range(5))
+        else:
+            values = tuple(f"Ubuntu Server 22.04 LTS {i}{j}/64bit" for j in range(5))
+        filters.append(Filter(name, values))
+    return DescribeImagesRequest(filters=tuple(filters), offset=40, limit=100)
+
+
+def image_ids_request() -> DescribeImagesRequest:
+    return DescribeImagesRequest(image_ids=tuple(f"img-{i:08d}" for i in range(100)))
+
+
+def best(func: Callable[[], object], repeat: int, number: int) -> float:
+    return min(timeit.repeat(func, repeat=repeat, number=number)) / number
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--number", type=int, default=2000)
+    args = parser.parse_args()
+    failed = False
+    print(f"{'case':<26}{'ours':>10}{'stdlib':>10}{'ratio':>8}  target")
+    for label, request in (("10 filters x 5 values", filters_request()),
+                           ("100 image ids", image_ids_request())):
+        query = encode_query(request)
+        pairs = encode_request(request)
+        assert decode_request(query) == request, "the benchmark request must round-trip"
+        assert encode_query(request) == urlencode(pairs)
+        rows = (
+            ("decode+validate", lambda: decode_request(query), lambda: parse_qsl(query)),
+            ("encode", lambda: encode_query(request), lambda: urlencode(pairs)),
+        )
+        print(f"{label}: {len(pairs)} pairs, {len(query)} bytes")
+        for name, ours, theirs in rows:
+            t_ours = best(ours, args.repeat, args.number)
+            t_theirs = best(theirs, args.repeat, args.number)
+            ratio = t_ours / t_theirs
+            ok = ratio <= 0.5
+            failed |= not ok
+            print(
+                f"  {name:<24}{t_ours * 1e6:>8.1f}us{t_theirs * 1e6:>8.1f}us{ratio:>8.2f}"
+                f"  <= 0.50 {'ok' if ok else 'MISSED'}"
+            )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Typed request -> the pairs and query string the official SDK sends.
+
+Order (spec/README.md §Encoding): Action, Version, ImageIds, Filters (Name before
+Values), Offset, Limit, then the set common parameters, Signature last.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from ._model import DescribeImagesRequest
+from ._spec import ACTION, MAX_FILTER_VALUES, MAX_FILTERS, MAX_IMAGE_IDS, VERSION
+from ._wire import SAFE_RE, quote
+
+
+def _keys(base: int) -> tuple[list[str], list[str], list[list[str]]]:
+    # Pre-built keys for every index a valid request uses (and one more).
+    images = [f"ImageIds.{i}" for i in range(base, base + MAX_IMAGE_IDS + 1)]
+    names = [f"Filters.{i}.Name" for i in range(base, base + MAX_FILTERS + 1)]
+    values = [
+        [f"Filters.{i}.Values.{j}" for j in range(base, base + MAX_FILTER_VALUES + 1)]
+        for i in range(base, base + MAX_FILTERS + 1)
+    ]
+    return images, names, values
+
+
+_KEYS = (_keys(0), _keys(1))
+
+
+def encode_request(
+    request: DescribeImagesRequest, base: Literal[0, 1] = 0
+) -> list[tuple[str, str]]:
+    """The request as ordered (key, value) pairs, lists indexed from ``base``.
+
+    >>> from describe_images import Filter
+    >>> encode_request(DescribeImagesRequest(filters=(Filter("image-type", ("PRIVATE_IMAGE",)),)))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('Action', 'DescribeImages'), ('Version', '2017-03-12'),
+     ('Filters.0.Name', 'image-type'), ('Filters.0.Values.0', 'PRIVATE_IMAGE')]
+    """
+    if base != 0 and base != 1:
+        raise ValueError(f"base must be 0 or 1, not {base!r}")
+    image_keys, name_keys, value_keys = _KEYS[base]
+    common = request.common
+    action = ACTION if common.action is None else common.action
+    pairs = [("Action", action), ("Version", VERSION)]
+    if request.image_ids:
+        pairs += [
+            (image_keys[i] if i < len(image_keys) else f"ImageIds.{i + base}", image_id)
+            for i, image_id in enumerate(request.image_ids)
+        ]
+    for i, item in enumerate(request.filters):
+        if i < len(name_keys):
+            name_key, keys = name_keys[i], value_keys[i]
+        else:
+            name_key, keys = f"Filters.{i + base}.Name", []
+        pairs.append((name_key, item.name))
+        pairs += [
+            (keys[j] if j < len(keys) else f"Filters.{i + base}.Values.{j + base}", value)
+            for j, value in enumerate(item.values)
+        ]
+    if request.offset is not None:
+        pairs.append(("Offset", str(request.offset)))
+    if request.limit is not None:
+        pairs.append(("Limit", str(request.limit)))
+    if common != _PLAIN:
+        pairs += [(wire, value) for wire, value in common.items() if wire != "Action"]
+    return pairs
+
+
+# The common parameters of a request built in code: nothing to add after Limit.
+_PLAIN = DescribeImagesRequest().common
+
+
+def encode_query(request: DescribeImagesRequest, base: Literal[0, 1] = 0) -> str:
+    """The request as a percent-encoded query string (what ``urlencode`` gives).
+
+    >>> encode_query(DescribeImagesRequest(image_ids=("img-pmqg1cw7",)))
+    'Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7'
+    """
+    safe = SAFE_RE.match
+    # Keys built here are safe by construction; only values may need escaping.
+    return "&".join(
+        [f"{k}={v if safe(v) else quote(v)}" for k, v in encode_request(request, base)]
+    )

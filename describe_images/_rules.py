@@ -1,0 +1,278 @@
+"""The DescribeImages rules: a typed request -> every violation, each with its code.
+
+The rules and their order are spec/README.md §Rules. Paths use the indexes a client
+sent: :func:`check` takes the sent index of every list element (``None`` means the
+encoder's 0-based indexes, for a request built in code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._errors import Violation
+from ._model import DescribeImagesRequest, Filter
+from ._spec import (
+    ACTION,
+    DIGITS_RE,
+    FILTER_IMAGE_ID,
+    FILTER_IMAGE_TYPE,
+    FILTER_NAMES,
+    IMAGE_ID_RE,
+    IMAGE_TYPES,
+    MAX_FILTER_VALUES,
+    MAX_FILTERS,
+    MAX_IMAGE_IDS,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MIN_LIMIT,
+    RULE_RANK,
+    RULES,
+    SIGNATURE_METHODS,
+)
+
+_IMAGE_ID_HELP = "an image ID is img- followed by 8 lower-case letters or digits (img-pmqg1cw7)"
+
+
+def violation(reason: str, path: str, message: str) -> Violation:
+    """A rule violation: its code comes from the rule table (spec §Rules)."""
+    return Violation(RULES[reason], reason, path, message)
+
+
+def shown(value: object, width: int = 40) -> str:
+    """A value quoted for a message, cut to ``width`` characters."""
+    text = repr(value)
+    return text if len(text) <= width else f"{text[: width - 3]}..."
+
+
+def _indexes(sent: Sequence[int] | None, count: int) -> Sequence[int]:
+    return range(count) if sent is None else sent
+
+
+_NAME_SET = frozenset(FILTER_NAMES)
+_TYPE_SET = frozenset(IMAGE_TYPES)
+_is_image_id = IMAGE_ID_RE.match
+
+
+def _filter_ok(name: str, values: tuple[str, ...]) -> bool:
+    """The common case, checked with set and map operations only."""
+    if not values or len(values) > MAX_FILTER_VALUES:
+        return False
+    if name == FILTER_IMAGE_TYPE:
+        return _TYPE_SET.issuperset(values)
+    if name == FILTER_IMAGE_ID:
+        return all(map(_is_image_id, values))
+    return name in _NAME_SET and "" not in values
+
+
+def check(
+    request: DescribeImagesRequest,
+    image_index: Sequence[int] | None = None,
+    filter_index: Sequence[int] | None = None,
+    value_index: Sequence[Sequence[int]] | None = None,
+) -> list[Violation]:
+    """Every rule violation of ``request``, in table order then element order."""
+    found: list[Violation] = []
+    _check_common(request, found)
+    image_ids, filters = request.image_ids, request.filters
+    if image_ids and filters:
+        found.append(
+            violation(
+                "coexist-imageids-filters",
+                "",
+                "ImageIds and Filters cannot be specified at the same time",
+            )
+        )
+    if filters:
+        _check_filters(filters, filter_index, value_index, found)
+    if image_ids:
+        _check_image_ids(image_ids, image_index, found)
+    offset, limit = request.offset, request.limit
+    if offset is not None and not (
+        type(offset) is int and 0 <= offset <= MAX_OFFSET
+    ):
+        found.append(invalid_offset(offset))
+    if limit is not None and not (type(limit) is int and MIN_LIMIT <= limit <= MAX_LIMIT):
+        found.append(invalid_limit(limit))
+    if len(found) > 1:
+        found.sort(key=lambda v: RULE_RANK[v.reason])  # stable: element order is kept
+    return found
+
+
+def invalid_offset(value: object) -> Violation:
+    return violation(
+        "invalid-offset",
+        "Offset",
+        f"Offset is {shown(value)}; it must be an integer from 0 to {MAX_OFFSET}",
+    )
+
+
+def invalid_limit(value: object) -> Violation:
+    return violation(
+        "invalid-limit",
+        "Limit",
+        f"Limit is {shown(value)}; it must be an integer from {MIN_LIMIT} to {MAX_LIMIT}",
+    )
+
+
+def _check_common(request: DescribeImagesRequest, found: list[Violation]) -> None:
+    common = request.common
+    if common.action is not None and common.action != ACTION:
+        found.append(
+            violation(
+                "unsupported-action",
+                "Action",
+                f"Action {shown(common.action)} is not supported; this endpoint serves {ACTION}",
+            )
+        )
+    for path, value in (("Timestamp", common.timestamp), ("Nonce", common.nonce)):
+        if value is not None and not DIGITS_RE.match(value):
+            found.append(
+                violation(
+                    "not-an-integer",
+                    path,
+                    f"{path} is {shown(value)}; it must be an unsigned decimal integer",
+                )
+            )
+    method = common.signature_method
+    if method is not None and method not in SIGNATURE_METHODS:
+        found.append(
+            violation(
+                "unsupported-signature-method",
+                "SignatureMethod",
+                f"SignatureMethod is {shown(method)}; use HmacSHA1 or HmacSHA256",
+            )
+        )
+
+
+def _check_filters(
+    filters: tuple[Filter, ...],
+    filter_index: Sequence[int] | None,
+    value_index: Sequence[Sequence[int]] | None,
+    found: list[Violation],
+) -> None:
+    if len(filters) > MAX_FILTERS:
+        found.append(
+            violation(
+                "too-many-filters",
+                "Filters",
+                f"Filters has {len(filters)} filters; at most {MAX_FILTERS} are allowed",
+            )
+        )
+    sent = _indexes(filter_index, len(filters))
+    for n, item in enumerate(filters):
+        name, values = item.name, item.values
+        if _filter_ok(name, values):
+            continue
+        here = f"Filters.{sent[n]}"
+        if not name:
+            found.append(
+                violation(
+                    "missing-filter-name",
+                    here,
+                    f"{here} has no Name; a filter's Name is one of {', '.join(FILTER_NAMES)}",
+                )
+            )
+        elif name not in FILTER_NAMES:
+            found.append(
+                violation(
+                    "unknown-filter-name",
+                    f"{here}.Name",
+                    f"{here}.Name is {shown(name)}; allowed names are {', '.join(FILTER_NAMES)}",
+                )
+            )
+        if not values:
+            found.append(
+                violation(
+                    "missing-filter-values",
+                    here,
+                    f"{here} has no Values; a filter needs 1 to {MAX_FILTER_VALUES} values",
+                )
+            )
+            continue
+        if len(values) > MAX_FILTER_VALUES:
+            found.append(
+                violation(
+                    "too-many-filter-values",
+                    f"{here}.Values",
+                    f"{here}.Values has {len(values)} values; "
+                    f"at most {MAX_FILTER_VALUES} are allowed",
+                )
+            )
+        if name == FILTER_IMAGE_TYPE:
+            bad = [i for i, v in enumerate(values) if v not in IMAGE_TYPES]
+        elif name == FILTER_IMAGE_ID:
+            bad = [i for i, v in enumerate(values) if not _is_image_id(v)]
+        else:
+            bad = [i for i, v in enumerate(values) if not v]
+        if bad:
+            _report_values(here, name, values, bad, value_index, n, found)
+
+
+def _report_values(
+    here: str,
+    name: str,
+    values: tuple[str, ...],
+    bad: list[int],
+    value_index: Sequence[Sequence[int]] | None,
+    n: int,
+    found: list[Violation],
+) -> None:
+    sent = _indexes(None if value_index is None else value_index[n], len(values))
+    for i in bad:
+        value = values[i]
+        path = f"{here}.Values.{sent[i]}"
+        if not value:
+            found.append(
+                violation("empty-filter-value", path, f"{path} is empty; a filter value must not be empty")
+            )
+        elif name == FILTER_IMAGE_TYPE:
+            found.append(
+                violation(
+                    "invalid-filter-value",
+                    path,
+                    f"{path} is {shown(value)}; image-type takes {', '.join(IMAGE_TYPES)}",
+                )
+            )
+        else:
+            found.append(
+                violation(
+                    "invalid-filter-value",
+                    path,
+                    f"{path} is {shown(value)}; {_IMAGE_ID_HELP}",
+                )
+            )
+
+
+def _check_image_ids(
+    image_ids: tuple[str, ...], image_index: Sequence[int] | None, found: list[Violation]
+) -> None:
+    if not all(map(_is_image_id, image_ids)):
+        bad = [i for i, v in enumerate(image_ids) if not _is_image_id(v)]
+        sent = _indexes(image_index, len(image_ids))
+        for i in bad:
+            path = f"ImageIds.{sent[i]}"
+            found.append(
+                violation(
+                    "malformed-image-id",
+                    path,
+                    f"{path} is {shown(image_ids[i])}; {_IMAGE_ID_HELP}",
+                )
+            )
+    if len(image_ids) > MAX_IMAGE_IDS:
+        found.append(
+            violation(
+                "too-many-image-ids",
+                "ImageIds",
+                f"ImageIds has {len(image_ids)} IDs; at most {MAX_IMAGE_IDS} are allowed",
+            )
+        )
+
+
+def validate(request: DescribeImagesRequest) -> tuple[Violation, ...]:
+    """Every violation of a request built in code (empty when it is valid).
+
+    >>> from describe_images import DescribeImagesRequest, Filter
+    >>> [v.reason for v in validate(DescribeImagesRequest(limit=101))]
+    ['invalid-limit']
+    """
+    return tuple(check(request))
