@@ -1,21 +1,38 @@
 """describe-images: the reference implementation of Tencent Cloud's legacy DescribeImages
-request format (Version 2017-03-12): codec, typed model, validation, server, signing.
+request format (Version 2017-03-12): codec, typed model, validation, responses, signing.
+
+Public submodules: :mod:`describe_images.wire` (the schema-agnostic codec) and
+:mod:`describe_images.server` (the WSGI reference server; imported on demand).
 """
 
 from . import wire
+from ._catalog import CatalogError, default_catalog, load_catalog, parse_catalog
+from ._decode import decode_request
+from ._encode import encode_query, encode_request
 from ._errors import (
     AuthError,
     DescribeImagesError,
     ErrorCode,
     RequestError,
     ServiceError,
+    UsageError,
     Violation,
     WireError,
 )
-from ._decode import decode_request
-from ._encode import encode_query, encode_request
 from ._model import CommonParams, DescribeImagesRequest, Filter
+from ._query import run
+from ._response import DescribeImagesResponse, Image, ResponseFormatError
 from ._rules import validate
+from ._signing import (
+    MemoryNonceStore,
+    NonceStore,
+    NonceStoreFull,
+    make_verifier,
+    sign,
+    signed_query,
+    string_to_sign,
+    verify,
+)
 from ._wire import DEFAULT_LIMITS, WireLimits, flatten, format_query, parse_query, unflatten
 
 __version__ = "0.1.0"
@@ -23,24 +40,41 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LIMITS",
     "AuthError",
+    "CatalogError",
     "CommonParams",
-    "DescribeImagesRequest",
     "DescribeImagesError",
+    "DescribeImagesRequest",
+    "DescribeImagesResponse",
     "ErrorCode",
     "Filter",
+    "Image",
+    "MemoryNonceStore",
+    "NonceStore",
+    "NonceStoreFull",
     "RequestError",
+    "ResponseFormatError",
     "ServiceError",
+    "UsageError",
     "Violation",
     "WireError",
     "WireLimits",
     "__version__",
     "decode_request",
+    "default_catalog",
     "encode_query",
     "encode_request",
     "flatten",
     "format_query",
+    "load_catalog",
+    "make_verifier",
+    "parse_catalog",
     "parse_query",
+    "run",
+    "sign",
+    "signed_query",
+    "string_to_sign",
     "unflatten",
     "validate",
+    "verify",
     "wire",
 ]

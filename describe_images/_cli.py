@@ -15,16 +15,12 @@ from typing import Any, NoReturn, TextIO
 
 from ._decode import decode_request
 from ._encode import encode_query
-from ._errors import RequestError
+from ._errors import RequestError, UsageError
 from ._model import DescribeImagesRequest
 from ._rules import validate
 from ._wire import parse_query, unflatten
 
 PROG = "describe-images"
-
-
-class UsageError(Exception):
-    """A one-line usage problem: exit status 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,7 +56,7 @@ def _validate_one(query: str, envelope: bool) -> tuple[int, dict[str, Any]]:
     return 0, {"valid": True, "request": request.to_dict()}
 
 
-def _cmd_validate(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _cmd_validate(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     if args.batch:
         if args.query not in (None, "-"):
             raise UsageError("--batch reads queries from stdin; give no QUERY (or -)")
@@ -84,7 +80,7 @@ def _load_json(text: str) -> Any:
         raise UsageError(f"the request is not valid JSON: {exc}") from None
 
 
-def _cmd_encode(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _cmd_encode(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     data = _load_json(_read(args.request, stdin))
     try:
         request = DescribeImagesRequest.from_dict(data)
@@ -99,7 +95,7 @@ def _cmd_encode(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return 0
 
 
-def _cmd_decode(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _cmd_decode(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     text = _read(args.query, stdin)
     if text.lower().startswith(("http://", "https://")) or text.startswith("/"):
         text = text.partition("?")[2].partition("#")[0]
@@ -112,41 +108,64 @@ def _cmd_decode(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
-    from ._serve_cli import serve_main
+def _cmd_serve(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from ._signing import make_verifier
+    from ._signing_cli import load_credentials
+    from .server import serve_main
 
-    return serve_main(args, out)
+    verify = None
+    if args.credentials is not None:
+        verify = make_verifier(load_credentials(args.credentials), max_skew=args.max_skew)
+    return serve_main(args.host, args.port, args.catalog, verify=verify, log=err)
 
 
-def _cmd_conformance(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _cmd_conformance(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     from ._conformance import run_conformance
 
-    return run_conformance(args.url, out=out)
+    return run_conformance(args.url, out=out, method=args.method)
 
 
-def _cmd_sign(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _cmd_sign(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     from ._signing_cli import sign_main
 
-    return sign_main(_read(args.request, stdin), args=args, out=out)
+    return sign_main(
+        _read(args.request, stdin),
+        region=args.region,
+        method=args.method,
+        base_url=args.endpoint,
+        signature_method=args.signature_method,
+        out=out,
+    )
 
 
-def _cmd_verify(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _cmd_verify(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     from ._signing_cli import verify_main
 
-    return verify_main(_read(args.url, stdin), args=args, out=out)
+    return verify_main(
+        _read(args.url, stdin),
+        args.credentials,
+        method=args.method,
+        data=args.data,
+        max_skew=args.max_skew,
+        now=args.now,
+        out=out,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="Validate, encode and serve Tencent Cloud DescribeImages (2017-03-12) requests.",
+        description="Validate, encode, sign and serve Tencent Cloud DescribeImages (2017-03-12) "
+        "requests.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("validate", help="check a query, URL or form body against every rule")
     p.add_argument("query", nargs="?", help="the query string, a full URL, or - for stdin")
     p.add_argument("--envelope", action="store_true", help="print the Tencent error envelope")
-    p.add_argument("--batch", action="store_true", help="one query per stdin line, one JSON per line")
+    p.add_argument(
+        "--batch", action="store_true", help="one query per stdin line, one JSON per line"
+    )
     p.set_defaults(run=_cmd_validate)
 
     p = sub.add_parser("encode", help="a JSON request (PascalCase) -> the query string")
@@ -164,10 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--catalog", help="a JSON file of Images (default: the embedded catalog)")
     p.add_argument("--credentials", help="a JSON file {SecretId: SecretKey}: require signatures")
+    p.add_argument("--max-skew", type=float, default=300, help="signature clock skew, seconds")
     p.set_defaults(run=_cmd_serve)
 
     p = sub.add_parser("conformance", help="run the spec's vectors against a live endpoint")
     p.add_argument("url", help="the endpoint, e.g. http://127.0.0.1:8000/v2/index.php")
+    p.add_argument("--method", choices=("GET", "POST"), default="GET", help="how to send")
     p.set_defaults(run=_cmd_conformance)
 
     p = sub.add_parser("sign", help="print a signed URL for a JSON request (keys from env)")
@@ -181,7 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="verify a signed URL's signature")
     p.add_argument("url", help="the signed URL, or - for stdin")
     p.add_argument("--credentials", required=True, help="a JSON file {SecretId: SecretKey}")
-    p.add_argument("--max-skew", type=int, default=300)
+    p.add_argument("--method", choices=("GET", "POST"), default="GET")
+    p.add_argument("--data", help="the POST form body (the URL's query is then ignored)")
+    p.add_argument("--max-skew", type=float, default=300, help="seconds (default 300)")
+    p.add_argument("--now", type=float, help="the Unix time to check against (default: now)")
     p.set_defaults(run=_cmd_verify)
     return parser
 
@@ -198,7 +222,7 @@ def main(
     err = sys.stderr if err is None else err
     try:
         args = build_parser().parse_args(argv)
-        status: int = args.run(args, stdin, out)
+        status: int = args.run(args, stdin, out, err)
         return status
     except UsageError as exc:
         err.write(f"{PROG}: error: {exc}\n")

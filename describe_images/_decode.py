@@ -24,7 +24,15 @@ from ._spec import (
     SCALAR_PARAMETERS,
     VERSION,
 )
-from ._wire import DEFAULT_LIMITS, INDEX_RE, WireLimits, check_pairs, parse_query, unflatten
+from ._wire import (
+    DEFAULT_LIMITS,
+    INDEX_RE,
+    WireLimits,
+    check_pairs,
+    parse_query,
+    plain_query_dict,
+    unflatten,
+)
 
 # A classified key: (kind, list index, value index, scalar name).
 _SCALAR, _IMAGE, _FILTER_NAME, _FILTER_VALUE = range(4)
@@ -43,7 +51,7 @@ def _keys(count: int, template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 _IMAGE_KEYS = _keys(MAX_IMAGE_IDS + 1, "ImageIds.{}")
 _NAME_KEYS = _keys(MAX_FILTERS + 1, "Filters.{}.Name")
 _VALUE_KEYS = tuple(
-    tuple(_keys(MAX_FILTER_VALUES + 1, f"Filters.{i}.Values.{{}}") for i in range(MAX_FILTERS + 2))
+    _keys(MAX_FILTER_VALUES + 1, f"Filters.{i}.Values.{{}}") for i in range(MAX_FILTERS + 2)
 )
 _KEY_SET = frozenset(
     [
@@ -119,44 +127,48 @@ class _Collected:
         self.shape: list[Violation] = []
 
 
-def _collect_fast(pairs: list[tuple[str, str]]) -> _Collected | None:
+def _collect_fast(got: dict[str, str]) -> _Collected | None:
     """Collect a query whose keys all come from the key table, with no duplicate and
     every list contiguous from 0 or 1; None for anything else (then the general path
     finds and names the problem). Set and dict operations only, no per-key parsing."""
-    got = dict(pairs)
-    if len(got) != len(pairs) or not got.keys() <= _KEY_SET:
-        return None
     keys = got.keys()
+    if not keys <= _KEY_SET:
+        return None
     out = _Collected({k: got[k] for k in keys & SCALAR_PARAMETERS})
     used = len(out.scalars)
     try:
         count = len(keys & _IMAGE_KEY_SET)
         if count:
             base = 0 if "ImageIds.0" in got else 1
+            if count > len(_IMAGE_KEYS[base]):  # keys of both bases: not contiguous
+                return None
             out.image_ids = list(map(got.__getitem__, _IMAGE_KEYS[base][:count]))
             out.image_index = range(base, base + count)
             used += count
         count = len(keys & _NAME_KEY_SET)
         if count:
             base = 0 if "Filters.0.Name" in got else 1
-            names = list(map(got.__getitem__, _NAME_KEYS[base][:count]))
+            if count > len(_NAME_KEYS[base]):  # keys of both bases: not contiguous
+                return None
+            names = map(got.__getitem__, _NAME_KEYS[base][:count])
             out.filter_index = range(base, base + count)
             used += count
             get = got.get
-            for i, name in zip(out.filter_index, names):
-                row = _VALUE_KEYS[i]
-                values = list(map(get, row[0] if row[0][0] in got else row[1]))
+            filters, value_index = out.filters, out.value_index
+            for i, name in zip(out.filter_index, names, strict=True):
+                zero, one = _VALUE_KEYS[i]
+                row = zero if zero[0] in got else one
+                values = list(map(get, row))
                 while values and values[-1] is None:
                     values.pop()
                 if None in values:
                     return None
                 used += len(values)
-                out.filters.append(Filter(name, tuple(values)))  # type: ignore[arg-type]
-                out.value_index.append(range(len(values)) if row[0][0] in got else
-                                       range(1, len(values) + 1))
+                filters.append(Filter(name, tuple(values)))  # type: ignore[arg-type]
+                value_index.append(range(row is one, len(values) + (row is one)))
     except KeyError:  # a gap, or lists that mix bases
         return None
-    return out if used == len(pairs) else None
+    return out if used == len(got) else None
 
 
 def _collect_general(pairs: list[tuple[str, str]]) -> _Collected:
@@ -204,7 +216,13 @@ def decode_request(
     ('img-pmqg1cw7',)
     """
     if isinstance(query, (str, bytes, bytearray, memoryview)):
-        pairs = parse_query(_query_part(query, limits), limits=limits)
+        text = _query_part(query, limits)
+        got = plain_query_dict(text, limits) if _table_fits(limits) else None
+        if got is not None:
+            collected = _collect_fast(got)
+            if collected is not None:
+                return _build(collected, got)
+        pairs = parse_query(text, limits=limits)
     else:
         errors: list[Violation] = []
         pairs = check_pairs(query, limits, errors)
@@ -221,20 +239,28 @@ def decode_pairs(
     ``fast=False`` skips the key-table path (the tests compare the two paths).
     """
     got = None
-    if (
-        fast
-        and limits.max_index >= _TABLE_MAX_INDEX
-        and limits.max_depth >= _TABLE_MAX_DEPTH
-        and limits.max_key_length >= _TABLE_MAX_KEY
-    ):
-        got = _collect_fast(pairs)
+    if fast and _table_fits(limits):
+        table = dict(pairs)
+        if len(table) == len(pairs):
+            got = _collect_fast(table)
     if got is None:
         unflatten(pairs, limits=limits)  # raises WireError naming every wire problem
         got = _collect_general(pairs)
     return _build(got, pairs)
 
 
-def _build(got: _Collected, pairs: list[tuple[str, str]]) -> DescribeImagesRequest:
+def _table_fits(limits: WireLimits) -> bool:
+    """Whether every key of the key table is within ``limits`` (the default ones are)."""
+    return (
+        limits.max_index >= _TABLE_MAX_INDEX
+        and limits.max_depth >= _TABLE_MAX_DEPTH
+        and limits.max_key_length >= _TABLE_MAX_KEY
+    )
+
+
+def _build(
+    got: _Collected, pairs: list[tuple[str, str]] | dict[str, str]
+) -> DescribeImagesRequest:
     found = got.shape
     scalars = got.scalars
     if "Action" not in scalars or "Version" not in scalars:
@@ -296,12 +322,15 @@ def _integer(text: str) -> int | None:
     return int(digits)
 
 
-def _in_order(found: list[Violation], pairs: list[tuple[str, str]]) -> list[Violation]:
+def _in_order(
+    found: list[Violation], pairs: list[tuple[str, str]] | dict[str, str]
+) -> list[Violation]:
     """Rule order first, then wire order: the position of the first key under a path."""
     if len(found) < 2:
         return found
     first: dict[str, int] = {}
-    for position, (key, _) in enumerate(pairs):
+    keys = pairs if isinstance(pairs, dict) else (key for key, _ in pairs)
+    for position, key in enumerate(keys):
         path = key
         while path not in first:
             first[path] = position

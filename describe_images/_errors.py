@@ -32,6 +32,7 @@ class ErrorCode(str, enum.Enum):
     SIGNATURE_EXPIRE = "AuthFailure.SignatureExpire"
     REPLAY_ATTACK = "InvalidRequest.ReplayAttack"
     INTERNAL_ERROR = "InternalError"
+    REQUEST_LIMIT_EXCEEDED = "RequestLimitExceeded"
 
     def __str__(self) -> str:
         return self.value
@@ -134,6 +135,19 @@ class ServiceError(DescribeImagesError):
             return ErrorCode(self.code)
         except ValueError:
             return None
+
+    def to_response(self) -> dict[str, Any]:
+        """The error envelope this error was read from (``RequestId`` spelled so)."""
+        return {
+            "Response": {
+                "Error": {"Code": self.code, "Message": self.message},
+                "RequestId": self.request_id,
+            }
+        }
+
+
+class UsageError(DescribeImagesError, ValueError):
+    """A command-line usage problem: the CLI prints its one line and exits 2."""
 
 
 def wire_violation(reason: str, key: str, message: str) -> Violation:

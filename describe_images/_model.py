@@ -6,7 +6,7 @@ be reported (spec/README.md §Model); only the shape and the types are enforced 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from ._spec import (
     ACTION,
     COMMON_PARAMETERS,
     FILTER_FIELD_SUGGESTIONS,
+    RULE_RANK,
     RULES,
     TOP_LEVEL_SUGGESTIONS,
     VERSION,
@@ -24,9 +25,9 @@ from ._spec import (
 def _as_tuple(owner: object, name: str, value: object) -> None:
     if type(value) is tuple:
         return
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f"{type(owner).__name__}.{name} must be a tuple, not {value!r:.60}")
-    object.__setattr__(owner, name, tuple(value))  # type: ignore[call-overload]
+    object.__setattr__(owner, name, tuple(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,14 @@ class _FromDict:
             if key not in _KNOWN_KEYS:
                 self.problems.append(_unknown_key(key))
         if self.problems:
-            raise RequestError(self.problems)
+            # Rule order, then the order of the keys in the JSON object (spec §Order).
+            order = {key: i for i, key in enumerate(data)}
+            raise RequestError(
+                sorted(
+                    self.problems,
+                    key=lambda v: (RULE_RANK[v.reason], order.get(v.path.split(".")[0], -1)),
+                )
+            )
         if common["action"] is None:
             common["action"] = ACTION
         return DescribeImagesRequest(

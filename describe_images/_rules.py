@@ -7,6 +7,7 @@ encoder's 0-based indexes, for a request built in code).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ._errors import Violation
@@ -51,6 +52,14 @@ def _indexes(sent: Sequence[int] | None, count: int) -> Sequence[int]:
 _NAME_SET = frozenset(FILTER_NAMES)
 _TYPE_SET = frozenset(IMAGE_TYPES)
 _is_image_id = IMAGE_ID_RE.match
+# Many image IDs checked in one regex call over their join (spec §Rules: malformed IDs).
+_IMAGE_IDS_RE = re.compile(r"img-[0-9a-z]{8}(?:,img-[0-9a-z]{8})*\Z")
+
+
+def _all_image_ids(values: tuple[str, ...]) -> bool:
+    joined = ",".join(values)
+    # A "," inside a value would make an extra separator: the count catches it.
+    return joined.count(",") == len(values) - 1 and _IMAGE_IDS_RE.match(joined) is not None
 
 
 def _filter_ok(name: str, values: tuple[str, ...]) -> bool:
@@ -60,7 +69,7 @@ def _filter_ok(name: str, values: tuple[str, ...]) -> bool:
     if name == FILTER_IMAGE_TYPE:
         return _TYPE_SET.issuperset(values)
     if name == FILTER_IMAGE_ID:
-        return all(map(_is_image_id, values))
+        return _all_image_ids(values)
     return name in _NAME_SET and "" not in values
 
 
@@ -98,11 +107,16 @@ def check(
     return found
 
 
+def _as_sent(value: object) -> object:
+    """An integer as its wire text, so a message reads the same however it was built."""
+    return str(value) if isinstance(value, int) else value
+
+
 def invalid_offset(value: object) -> Violation:
     return violation(
         "invalid-offset",
         "Offset",
-        f"Offset is {shown(value)}; it must be an integer from 0 to {MAX_OFFSET}",
+        f"Offset is {shown(_as_sent(value))}; it must be an integer from 0 to {MAX_OFFSET}",
     )
 
 
@@ -110,7 +124,8 @@ def invalid_limit(value: object) -> Violation:
     return violation(
         "invalid-limit",
         "Limit",
-        f"Limit is {shown(value)}; it must be an integer from {MIN_LIMIT} to {MAX_LIMIT}",
+        f"Limit is {shown(_as_sent(value))}; it must be an integer "
+        f"from {MIN_LIMIT} to {MAX_LIMIT}",
     )
 
 
@@ -223,7 +238,9 @@ def _report_values(
         path = f"{here}.Values.{sent[i]}"
         if not value:
             found.append(
-                violation("empty-filter-value", path, f"{path} is empty; a filter value must not be empty")
+                violation(
+                    "empty-filter-value", path, f"{path} is empty; a filter value must not be empty"
+                )
             )
         elif name == FILTER_IMAGE_TYPE:
             found.append(
@@ -246,7 +263,7 @@ def _report_values(
 def _check_image_ids(
     image_ids: tuple[str, ...], image_index: Sequence[int] | None, found: list[Violation]
 ) -> None:
-    if not all(map(_is_image_id, image_ids)):
+    if not _all_image_ids(image_ids):
         bad = [i for i, v in enumerate(image_ids) if not _is_image_id(v)]
         sent = _indexes(image_index, len(image_ids))
         for i in bad:

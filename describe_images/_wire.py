@@ -1,16 +1,16 @@
 """The dotted-array query-string codec: bytes <-> pairs <-> tree.
 
 Schema-agnostic and pure. The grammar, the limits and every reason name are in
-spec/README.md §Wire; the names below follow it.
+spec/README.md §Wire format; the names below follow it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from itertools import islice
-from typing import Literal, Union
+from dataclasses import dataclass, fields
+from itertools import islice, repeat
+from typing import Literal, NoReturn, Union
 from urllib.parse import unquote_to_bytes
 
 from ._errors import Violation, WireError, wire_violation
@@ -47,144 +47,163 @@ class WireLimits:
     max_index: int = 9_999
 
     def __post_init__(self) -> None:
-        for name in self.__dataclass_fields__:
-            value = getattr(self, name)
+        for field in fields(self):
+            value = getattr(self, field.name)
             if type(value) is not int or value < 1:
-                raise ValueError(f"WireLimits.{name} must be a positive int, not {value!r}")
+                raise ValueError(f"WireLimits.{field.name} must be a positive int, not {value!r}")
 
 
 DEFAULT_LIMITS = WireLimits()
 
 
-def _too_large(what: str, key: str, size: int, cap: int, unit: str) -> Violation:
-    return wire_violation("too-large", key, f"{what} is {size} {unit}; at most {cap} are allowed")
+def _q(text: str) -> str:
+    """``text`` quoted for a message, cut so that a hostile key cannot bloat it."""
+    return repr(text) if len(text) <= 60 else f"{text[:60]!r}..."
+
+
+def _too_large(path: str, what: str, cap: int, cap_name: str) -> Violation:
+    return wire_violation("too-large", path, f"{what}; at most {cap} are allowed ({cap_name})")
 
 
 # --- bytes/str -> pairs ----------------------------------------------------------------
 
 
-def _show(raw: bytes) -> str:
-    return raw.decode("utf-8", "backslashreplace")
-
-
-def _decode_component(raw: str, key: str, out: list[Violation]) -> str | None:
-    """Percent-decode one key or value; None (with a violation) when it cannot be."""
-    if "%" not in raw:
-        return raw.replace("+", " ")
-    if BAD_PERCENT_RE.search(raw):
-        out.append(
-            wire_violation(
-                "bad-percent-escape",
-                key,
-                f"{key!r} has a '%' not followed by two hex digits; write a literal '%' as %25",
-            )
-        )
-        return None
-    try:
-        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
-    except UnicodeError:
-        out.append(
-            wire_violation("bad-utf8", key, f"{key!r} does not percent-decode to valid UTF-8")
-        )
-        return None
-
-
-def _check_text(text: str, what: str, key: str, cap: int, out: list[Violation]) -> bool:
-    if len(text) > cap:
-        out.append(_too_large(f"the {what} {key[:40]!r}", key[:cap], len(text), cap, "chars"))
-        return False
-    if CONTROL_RE.search(text):
-        out.append(
-            wire_violation(
-                "control-character",
-                key,
-                f"the {what} of {key!r} contains a control character (U+0000-U+001F, U+007F)",
-            )
-        )
-        return False
-    return True
-
-
-def parse_query(data: str | bytes, *, limits: WireLimits = DEFAULT_LIMITS) -> Pairs:
+def parse_query(
+    data: str | bytes | bytearray | memoryview, *, limits: WireLimits = DEFAULT_LIMITS
+) -> Pairs:
     """Split and percent-decode a query string (or form body) into ordered pairs.
 
     >>> parse_query("Filters.1.Name=image-type&Filters.1.Values.1=PRIVATE%5FIMAGE")
     [('Filters.1.Name', 'image-type'), ('Filters.1.Values.1', 'PRIVATE_IMAGE')]
     """
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        raw = bytes(data)
-        if len(raw) > limits.max_query_bytes:
-            raise WireError(
-                [_too_large("the query", "", len(raw), limits.max_query_bytes, "bytes")]
-            )
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise WireError(
-                wire_violation("bad-utf8", _show(seg), f"{_show(seg)!r} is not valid UTF-8")
-                for seg in raw.split(b"&")
-                if not _is_utf8(seg)
-            ) from None
-    elif isinstance(data, str):
-        text = data
-        if len(text) > limits.max_query_bytes or (
-            not text.isascii()
-            and len(text.encode("utf-8", "surrogatepass")) > limits.max_query_bytes
-        ):
-            size = len(text.encode("utf-8", "surrogatepass"))
-            raise WireError([_too_large("the query", "", size, limits.max_query_bytes, "bytes")])
-    else:
-        raise WireError(
-            [wire_violation("bad-pair", "", f"a query is str or bytes, not {type(data).__name__}")]
-        )
-    return _split(text, limits)
+    given: object = data  # callers without type checking may pass anything
+    cap = limits.max_query_bytes
+    if isinstance(given, str):
+        # The cap is checked before any work: len() is a lower bound of the UTF-8 size
+        # and 4 * len() an upper one, so encoding is needed only between the two.
+        size, exact = len(given), given.isascii()
+        if not exact and size <= cap < 4 * size:
+            size, exact = len(given.encode("utf-8", "surrogatepass")), True
+        if size > cap:
+            _refuse_size(f"{'' if exact else 'at least '}{size}", cap)
+        return _split(given, limits, from_bytes=False)
+    if isinstance(given, (bytes, bytearray, memoryview)):
+        size = given.nbytes if isinstance(given, memoryview) else len(given)
+        if size > cap:
+            _refuse_size(str(size), cap)
+        # Undecodable bytes become lone surrogates here and are reported, pair by pair,
+        # as bad-utf8 in _decode, together with every other problem.
+        return _split(bytes(given).decode("utf-8", "surrogateescape"), limits, from_bytes=True)
+    raise WireError(
+        [wire_violation("bad-pair", "", f"a query is str or bytes, not {type(given).__name__}")]
+    )
 
 
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+def _refuse_size(size: str, cap: int) -> NoReturn:
+    raise WireError([_too_large("", f"the query is {size} bytes", cap, "max_query_bytes")])
 
 
-def _split(text: str, limits: WireLimits) -> Pairs:
+def _split(text: str, limits: WireLimits, from_bytes: bool) -> Pairs:
     segments = [s for s in text.split("&") if s]
     if len(segments) > limits.max_pairs:
         raise WireError(
-            [_too_large("the query", "", len(segments), limits.max_pairs, "pairs")]
-        )
-    # A surrogate can only come from a str caller; it is not UTF-8 on any wire.
-    if not text.isascii() and not _is_encodable(text):
-        raise WireError(
-            wire_violation("bad-utf8", seg, f"{seg!r} is not valid UTF-8 (lone surrogate)")
-            for seg in segments
-            if not _is_encodable(seg)
+            [_too_large("", f"the query has {len(segments)} pairs", limits.max_pairs, "max_pairs")]
         )
     errors: list[Violation] = []
     pairs: Pairs = []
-    max_key, max_value = limits.max_key_length, limits.max_value_length
+    # At most one violation per pair: the first of key decoding, key checks, value
+    # decoding, value checks that fails (spec/README.md §Violation order).
     for seg in segments:
         raw_key, _, raw_value = seg.partition("=")
-        key = _decode_component(raw_key, raw_key, errors)
-        if key is None:
+        key = _decode(raw_key, None, errors, from_bytes)
+        if key is None or not _check_key(key, limits, errors):
             continue
-        value = _decode_component(raw_value, key, errors)
-        if value is None:
-            continue
-        if _check_text(key, "key", key, max_key, errors) and _check_text(
-            value, "value", key, max_value, errors
-        ):
+        value = _decode(raw_value, key, errors, from_bytes)
+        if value is not None and _check_value(key, value, limits, errors):
             pairs.append((key, value))
     if errors:
         raise WireError(errors)
     return pairs
 
 
-def _is_encodable(text: str) -> bool:
+def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -> str | None:
+    """Percent-decode a key (``key`` is None) or the value of ``key``.
+
+    Returns None, with a violation in ``out``, when it cannot be decoded. A problem in a
+    key is reported under the key as sent; one in a value, under its decoded key.
+    """
+    if key is None:
+        path, what = raw, f"the key {_q(raw)}"
+    else:
+        path, what = key, f"the value of {_q(key)}"
+    if not raw.isascii() and not _is_utf8(raw):
+        # Lone surrogates: undecodable bytes (from_bytes) or a str that is not text.
+        if key is None:
+            path = _printable(raw, from_bytes)
+            shown = repr(raw.encode("utf-8", "surrogateescape"))[1:] if from_bytes else repr(raw)
+            what = f"the key {shown if len(shown) <= 62 else shown[:60] + '...'}"
+        out.append(wire_violation("bad-utf8", path, f"{what} is not valid UTF-8"))
+        return None
+    if "%" not in raw:  # the fast path: nothing to unquote
+        return raw.replace("+", " ")
+    if BAD_PERCENT_RE.search(raw):
+        out.append(
+            wire_violation(
+                "bad-percent-escape",
+                path,
+                f"{what} has a '%' not followed by two hex digits; write a literal '%' as %25",
+            )
+        )
+        return None
+    try:
+        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        out.append(wire_violation("bad-utf8", path, f"{what} does not percent-decode to UTF-8"))
+        return None
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` has no lone surrogate, i.e. is encodable as UTF-8."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(raw: str, from_bytes: bool) -> str:
+    """``raw`` with each undecodable byte as ``\\xNN`` (or lone surrogate as ``\\uDNNN``)."""
+    if from_bytes:
+        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return raw.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_CONTROL_HELP = "contains a control character (U+0000-U+001F or U+007F)"
+
+
+def _check_key(key: str, limits: WireLimits, out: list[Violation]) -> bool:
+    cap = limits.max_key_length
+    if len(key) > cap:
+        # The path is cut to the cap: a key too long to accept is too long to echo.
+        what = f"the key {_q(key)} is {len(key)} characters long"
+        out.append(_too_large(key[:cap], what, cap, "max_key_length"))
+        return False
+    if CONTROL_RE.search(key):
+        out.append(wire_violation("control-character", key, f"the key {_q(key)} {_CONTROL_HELP}"))
+        return False
+    return True
+
+
+def _check_value(key: str, value: str, limits: WireLimits, out: list[Violation]) -> bool:
+    cap = limits.max_value_length
+    if len(value) > cap:
+        what = f"the value of {_q(key)} is {len(value)} characters long"
+        out.append(_too_large(key, what, cap, "max_value_length"))
+        return False
+    if CONTROL_RE.search(value):
+        out.append(
+            wire_violation("control-character", key, f"the value of {_q(key)} {_CONTROL_HELP}")
+        )
         return False
     return True
 
@@ -195,12 +214,17 @@ def _is_encodable(text: str) -> bool:
 class _Branch:
     """A container node while building: children by segment, and where each began."""
 
-    __slots__ = ("children", "first")
+    __slots__ = ("built", "children", "first")
 
     def __init__(self) -> None:
         self.children: dict[str, _Branch | str] = {}
         # For each child: (position of the first pair under it, that pair's key).
         self.first: dict[str, tuple[int, str]] = {}
+        self.built: Node = ""
+
+
+# A violation with where it ranks: (position of its pair, depth of its path, violation).
+_Ranked = tuple[int, int, Violation]
 
 
 def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> Violation | None:
@@ -208,7 +232,9 @@ def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> V
         return None
     if position == 0:
         return wire_violation(
-            "bad-key", key, f"{key!r}: a key starts with a name ([A-Za-z][A-Za-z0-9]*)"
+            "bad-key",
+            key,
+            f"the key {_q(key)} must start with a name ([A-Za-z][A-Za-z0-9]*), not {_q(seg)}",
         )
     if INDEX_RE.match(seg):
         # Count digits before converting: int() of a huge string is slow and may raise.
@@ -216,48 +242,72 @@ def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> V
             shown = seg if len(seg) <= 20 else f"{seg[:20]}... ({len(seg)} digits)"
             return wire_violation(
                 "index-out-of-range",
-                key[:200],
-                f"index {shown} in {key[:200]!r} is above the maximum {limits.max_index}",
+                key,
+                f"index {shown} in {_q(key)} is above the maximum {limits.max_index} (max_index)",
             )
         return None
     if LEADING_ZERO_RE.match(seg):
+        canonical = seg.lstrip("0") or "0"
+        if len(canonical) > 20:
+            canonical = "its digits without the leading zeros"
         return wire_violation(
-            "bad-index", key, f"index {seg!r} in {key!r} has a leading zero; write it as {int(seg)}"
+            "bad-index",
+            key,
+            f"index {_q(seg)} in {_q(key)} has a leading zero; write it as {canonical}",
         )
     return wire_violation(
         "bad-key",
         key,
-        f"segment {seg!r} of {key!r} is neither a name ([A-Za-z][A-Za-z0-9]*) "
+        f"segment {_q(seg)} of {_q(key)} is neither a name ([A-Za-z][A-Za-z0-9]*) "
         "nor an index (0 or [1-9][0-9]*)",
     )
 
 
-def _iter_pairs(
+def check_pairs(
     pairs: Iterable[tuple[str, str]], limits: WireLimits, errors: list[Violation]
-) -> list[tuple[str, str]]:
-    taken = list(islice(pairs, limits.max_pairs + 1))
-    if len(taken) > limits.max_pairs:
-        raise WireError(
-            [_too_large("the query", "", len(taken), limits.max_pairs, "pairs (or more)")]
-        )
-    good: list[tuple[str, str]] = []
-    for item in taken:
-        if (
-            not isinstance(item, tuple)
-            or len(item) != 2
-            or not isinstance(item[0], str)
-            or not isinstance(item[1], str)
-        ):
-            errors.append(
-                wire_violation("bad-pair", "", f"a pair is a (str, str) tuple, not {item!r:.60}")
-            )
-            continue
-        key, value = item
-        if _check_text(key, "key", key, limits.max_key_length, errors) and _check_text(
-            value, "value", key, limits.max_value_length, errors
-        ):
-            good.append(item)
+) -> Pairs:
+    """The pairs that pass :func:`parse_query`'s text checks; a violation in ``errors`` for
+    each other item, in wire order. More than ``max_pairs`` items raise :class:`WireError`."""
+    ranked: list[_Ranked] = []
+    good = [(key, value) for _, key, value in _checked(pairs, limits, ranked)]
+    errors.extend(v for _, _, v in ranked)
     return good
+
+
+def _checked(
+    pairs: object, limits: WireLimits, ranked: list[_Ranked]
+) -> list[tuple[int, str, str]]:
+    """Each item that is a (str, str) pair within the caps, with its position."""
+    if not isinstance(pairs, Iterable):
+        raise WireError(
+            [wire_violation("bad-pair", "", f"pairs are iterable, not {type(pairs).__name__}")]
+        )
+    taken: list[object] = list(islice(pairs, limits.max_pairs + 1))
+    if len(taken) > limits.max_pairs:
+        what = f"more than {limits.max_pairs} pairs were given"
+        raise WireError([_too_large("", what, limits.max_pairs, "max_pairs")])
+    good: list[tuple[int, str, str]] = []
+    for position, item in enumerate(taken):
+        found: list[Violation] = []
+        if not (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], str)
+        ):
+            found.append(
+                wire_violation("bad-pair", "", f"a pair is a (str, str) tuple, not {_kind(item)}")
+            )
+        elif _check_key(item[0], limits, found) and _check_value(item[0], item[1], limits, found):
+            good.append((position, item[0], item[1]))
+        ranked.extend((position, 0, v) for v in found)
+    return good
+
+
+def _kind(item: object) -> str:
+    if isinstance(item, tuple):
+        return f"({', '.join(type(part).__name__ for part in item[:3])}{', ...' * (len(item) > 3)})"
+    return type(item).__name__
 
 
 def unflatten(
@@ -268,46 +318,44 @@ def unflatten(
     >>> unflatten([("Filters.1.Name", "image-type"), ("Filters.1.Values.1", "PRIVATE_IMAGE")])
     {'Filters': [{'Name': 'image-type', 'Values': ['PRIVATE_IMAGE']}]}
     """
-    # Each violation is ranked by the position of the pair it concerns, so the report
-    # reads in wire order whichever pass found it (spec/README.md §Error order).
-    ranked: list[tuple[int, Violation]] = []
-    early: list[Violation] = []
+    # Each violation is ranked by the position of the pair it concerns (then by the depth
+    # of its path), so the report reads in wire order whichever pass found it
+    # (spec/README.md §Violation order).
+    ranked: list[_Ranked] = []
     root = _Branch()
-    for position, (key, value) in enumerate(_iter_pairs(pairs, limits, early)):
-        if key.count(".") >= limits.max_depth:
-            ranked.append(
-                (
-                    position,
-                    wire_violation(
-                        "too-deep",
-                        key,
-                        f"{key!r} has {key.count('.') + 1} segments; "
-                        f"at most {limits.max_depth} are allowed",
-                    ),
-                )
-            )
-            continue
-        segs = key.split(".")
-        problem = None
-        for i, seg in enumerate(segs):
-            problem = _segment_problem(seg, i, key, limits)
-            if problem is not None:
-                break
+    for position, key, value in _checked(pairs, limits, ranked):
+        problem = _key_problem(key, limits)
+        if problem is None:
+            problem = _insert(root, key.split("."), key, value, position)
         if problem is not None:
-            ranked.append((position, problem))
-            continue
-        conflict = _insert(root, segs, key, value, position)
-        if conflict is not None:
-            ranked.append((position, conflict))
-    tree = _build(root, "", ranked)
-    if early or ranked:
-        ranked.sort(key=lambda item: item[0])
-        raise WireError([*early, *(v for _, v in ranked)])
-    assert isinstance(tree, dict)
+            ranked.append((position, 0, problem))
+    tree = _build(root, ranked)
+    if ranked:
+        ranked.sort(key=lambda item: item[:2])
+        raise WireError(v for _, _, v in ranked)
     return tree
 
 
-def _insert(root: _Branch, segs: list[str], key: str, value: str, position: int) -> Violation | None:
+def _key_problem(key: str, limits: WireLimits) -> Violation | None:
+    depth = key.count(".") + 1
+    if depth > limits.max_depth:
+        return wire_violation(
+            "too-deep",
+            key,
+            f"{_q(key)} has {depth} segments; at most {limits.max_depth} are allowed (max_depth)",
+        )
+    for i, seg in enumerate(key.split(".")):
+        problem = _segment_problem(seg, i, key, limits)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _insert(
+    root: _Branch, segs: list[str], key: str, value: str, position: int
+) -> Violation | None:
+    # Nothing is created before a conflict is found: a conflict is met while walking
+    # existing nodes, and once a node is created every later one is new too.
     node = root
     last = len(segs) - 1
     for i, seg in enumerate(segs):
@@ -318,7 +366,7 @@ def _insert(root: _Branch, segs: list[str], key: str, value: str, position: int)
                 node.first[seg] = (position, key)
                 return None
             if isinstance(child, str):
-                return wire_violation("duplicate-key", key, f"{key!r} is sent more than once")
+                return wire_violation("duplicate-key", key, f"{_q(key)} is sent more than once")
             return _shape_conflict(key, node.first[seg][1])
         if child is None:
             child = node.children[seg] = _Branch()
@@ -333,34 +381,53 @@ def _shape_conflict(key: str, other: str) -> Violation:
     return wire_violation(
         "shape-conflict",
         key,
-        f"{key!r} and {other!r} use the same path both as a value and as a container",
+        f"{_q(key)} and {_q(other)} use the same path both as a value and as a container",
     )
 
 
-def _build(branch: _Branch, prefix: str, ranked: list[tuple[int, Violation]]) -> Node:
-    children = branch.children
-    dot = f"{prefix}." if prefix else ""
-    built = {
-        seg: child if isinstance(child, str) else _build(child, dot + seg, ranked)
-        for seg, child in children.items()
+def _build(root: _Branch, ranked: list[_Ranked]) -> dict[str, Node]:
+    # Iterative, so that no depth a caller allows can exhaust the stack: branches in
+    # pre-order, built in reverse, so every child is built before its parent.
+    order: list[tuple[_Branch, str]] = []
+    stack = [(root, "")]
+    while stack:
+        branch, path = stack.pop()
+        order.append((branch, path))
+        dot = f"{path}." if path else ""
+        stack.extend(
+            (child, dot + seg)
+            for seg, child in branch.children.items()
+            if isinstance(child, _Branch)
+        )
+    for branch, path in reversed(order[1:]):
+        branch.built = _shape(branch, path, ranked)
+    return {
+        seg: child if isinstance(child, str) else child.built
+        for seg, child in root.children.items()
     }
-    if not prefix:  # the root is always a mapping of names (its segments are names)
-        return built
-    segs = list(children)
-    kinds = [seg[0].isdigit() for seg in segs]
+
+
+def _shape(branch: _Branch, path: str, ranked: list[_Ranked]) -> Node:
+    """A branch as a list (all children indexes) or a dict (all names)."""
+    children = branch.children
+    built = {
+        seg: child if isinstance(child, str) else child.built for seg, child in children.items()
+    }
+    depth = path.count(".") + 1
+    kinds = [seg[0].isdigit() for seg in children]
     if all(kinds):
-        return _as_list(branch, prefix, built, ranked)
+        return _as_list(branch, path, depth, built, ranked)
     if any(kinds):
-        first_kind = kinds[0]
-        odd = next(seg for seg, kind in zip(segs, kinds) if kind != first_kind)
+        odd = next(seg for seg in children if seg[0].isdigit() != kinds[0])
         position, key = branch.first[odd]
         ranked.append(
             (
                 position,
+                depth,
                 wire_violation(
                     "shape-conflict",
                     key,
-                    f"{prefix!r} has both index and name children ({key!r}); "
+                    f"{_q(path)} has both index and name children ({_q(key)}); "
                     "it must be a list or an object",
                 ),
             )
@@ -369,33 +436,33 @@ def _build(branch: _Branch, prefix: str, ranked: list[tuple[int, Violation]]) ->
 
 
 def _as_list(
-    branch: _Branch, prefix: str, built: dict[str, Node], ranked: list[tuple[int, Violation]]
+    branch: _Branch, path: str, depth: int, built: dict[str, Node], ranked: list[_Ranked]
 ) -> Node:
     indexes = sorted(int(seg) for seg in built)
     start = indexes[0]
     if start > 1:
-        position, _ = branch.first[str(start)]
         ranked.append(
             (
-                position,
+                branch.first[str(start)][0],
+                depth,
                 wire_violation(
                     "bad-index-start",
-                    f"{prefix}.{start}",
-                    f"list {prefix!r} starts at index {start}; a list starts at 0 or 1",
+                    f"{path}.{start}",
+                    f"list {_q(path)} starts at index {start}; a list starts at 0 or 1",
                 ),
             )
         )
         return []
     for expected, index in enumerate(indexes, start):
         if index != expected:
-            position, _ = branch.first[str(index)]
             ranked.append(
                 (
-                    position,
+                    branch.first[str(index)][0],
+                    depth,
                     wire_violation(
                         "index-gap",
-                        f"{prefix}.{index}",
-                        f"list {prefix!r} has no index {expected} before {index}; "
+                        f"{path}.{index}",
+                        f"list {_q(path)} has no index {expected} before {index}; "
                         "indexes must be consecutive",
                     ),
                 )
@@ -430,16 +497,17 @@ def _flatten_into(out: Pairs, path: str, node: object, base: int, depth: int) ->
     if node is None:
         return
     if isinstance(node, str):
-        out.append((path, node))
+        out.append((path, str.__str__(node)))  # a plain str, even from a str subclass
     elif isinstance(node, int) and not isinstance(node, bool):
-        out.append((path, str(node)))
+        try:
+            out.append((path, int.__repr__(node)))  # decimal, even for an IntEnum
+        except ValueError as exc:  # more digits than int-to-str conversion allows
+            raise ValueError(f"{path!r}: {exc}") from None
     elif isinstance(node, Mapping):
         for name, child in node.items():
             if not isinstance(name, str) or not NAME_RE.match(name):
                 where = f" under {path!r}" if path else ""
-                raise TypeError(
-                    f"key {name!r}{where} is not a name ([A-Za-z][A-Za-z0-9]*)"
-                )
+                raise TypeError(f"key {name!r}{where} is not a name ([A-Za-z][A-Za-z0-9]*)")
             _flatten_into(out, f"{path}.{name}" if path else name, child, base, depth + 1)
     elif isinstance(node, (list, tuple)):
         for i, child in enumerate(node, base):
@@ -482,8 +550,89 @@ def format_query(pairs: Iterable[tuple[str, str]]) -> str:
     """
     safe = SAFE_RE.match
     return "&".join(
-        [
-            f"{k if safe(k) else quote(k)}={v if safe(v) else quote(v)}"
-            for k, v in pairs
-        ]
+        [f"{k if safe(k) else quote(k)}={v if safe(v) else quote(v)}" for k, v in pairs]
     )
+
+
+# --- the plain-query fast path ----------------------------------------------------------------
+
+_CONTROL_BYTES = bytes([*range(0x20), 0x7F])
+# "%XX" (either case of each hex digit) -> the byte, as the latin-1 character.
+_UNHEX = {
+    f"{hi}{lo}": chr(int(hi + lo, 16))
+    for hi in "0123456789abcdefABCDEF"
+    for lo in "0123456789abcdefABCDEF"
+}
+
+
+def plain_query_dict(
+    data: str | bytes, limits: WireLimits = DEFAULT_LIMITS
+) -> dict[str, str] | None:
+    """The pairs of a *plain* query as a dict, or None when the full parser is needed.
+
+    Plain: printable ASCII within the caps, no segment longer than the key and value
+    caps, every segment with an ``=``, no key twice, no key that needs decoding, every
+    escape valid. Whatever is not plain goes through :func:`parse_query`, which names the
+    problem; so this returns exactly what ``dict(parse_query(data))`` would, or None.
+    It works with set, dict and string operations, never a per-character Python loop.
+    """
+    if isinstance(data, str):
+        if not data.isascii():
+            return None
+        text, raw = data, data.encode("ascii")
+    else:
+        raw = bytes(data)
+        if not raw.isascii():
+            return None
+        text = raw.decode("ascii")
+    if len(raw) > limits.max_query_bytes or len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
+        return None
+    segments = text.split("&")
+    if "" in segments:
+        segments = [s for s in segments if s]
+        if not segments:
+            return {}
+    if len(segments) > limits.max_pairs:
+        return None
+    try:
+        got = dict(map(str.split, segments, repeat("="), repeat(1)))
+    except ValueError:  # a segment without "=": the full parser gives it the value ""
+        return None
+    if len(got) != len(segments):
+        return None
+    # Raw lengths bound decoded ones; most queries are shorter than either cap.
+    if len(text) > limits.max_key_length and max(map(len, got)) > limits.max_key_length:
+        return None
+    if len(text) > limits.max_value_length and (
+        max(map(len, got.values())) > limits.max_value_length
+    ):
+        return None
+    if ("%" in text or "+" in text) and not _unquote_values(got):
+        return None
+    return got
+
+
+def _unquote_values(got: dict[str, str]) -> bool:
+    """Percent-decode, in place, every value that needs it, all in one string."""
+    keys = "".join(got)
+    if "%" in keys or "+" in keys:
+        return False
+    need = [k for k, v in got.items() if "%" in v or "+" in v]
+    # One string for all: "\x00" cannot be in it (controls were refused above), so it
+    # separates the values; a decoded %00 would add one and is caught by the count.
+    joined = "\x00".join(map(got.__getitem__, need)).replace("+", " ")
+    if "%" in joined:
+        parts = joined.split("%")
+        try:
+            joined = parts[0] + "".join([_UNHEX[p[:2]] + p[2:] for p in parts[1:]])
+        except KeyError:  # a "%" not followed by two hex digits
+            return False
+        latin = joined.encode("latin-1")
+        if len(latin.translate(None, _CONTROL_BYTES)) != len(latin) - len(need) + 1:
+            return False
+        try:
+            joined = latin.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    got.update(zip(need, joined.split("\x00"), strict=True))
+    return True

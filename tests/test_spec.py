@@ -38,7 +38,8 @@ def test_limits() -> None:
     assert params["Offset"]["maximum"] == _spec.MAX_OFFSET
     assert params["ImageIds"]["max_items"] == _spec.MAX_IMAGE_IDS
     assert params["Filters"]["max_items"] == _spec.MAX_FILTERS
-    assert params["ImageIds"]["pattern"] == "^" + _spec.IMAGE_ID_RE.pattern.removesuffix("\\Z") + "$"
+    pattern = _spec.IMAGE_ID_RE.pattern.removesuffix("\\Z")
+    assert params["ImageIds"]["pattern"] == f"^{pattern}$"
 
 
 def test_parameters() -> None:

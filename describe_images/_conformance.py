@@ -1,0 +1,367 @@
+"""The conformance runner: send the spec's vectors to a live endpoint and check its answers.
+
+The vectors ship as package data (``describe_images/data/vectors/``, byte-identical copies
+of spec/vectors/, which stays their source of truth). See spec/responses.md §Conformance.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import os
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal, TextIO
+
+from ._catalog import CatalogError, parse_catalog
+from ._errors import DescribeImagesError, ServiceError
+from ._response import DescribeImagesResponse, Image, ResponseFormatError
+from ._spec import ACTION, VERSION
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from importlib.resources.abc import Traversable
+    else:
+        from importlib.abc import Traversable
+
+Method = Literal["GET", "POST"]
+FORM_TYPE: Final = "application/x-www-form-urlencoded"
+JSON_TYPE: Final = "application/json"
+# The probe asks for the whole catalog (up to 100 images): its answer tells whether the
+# server holds the query vectors' catalog, and whether it can be reached at all.
+PROBE_QUERY: Final = f"Action={ACTION}&Version={VERSION}&Limit=100"
+
+
+class VectorError(DescribeImagesError):
+    """A vector file is missing or not in the documented shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateVector:
+    """A validate case: a query, and the Code a server answers (None: it succeeds)."""
+
+    id: str
+    description: str
+    query: str
+    code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryVector:
+    """A query case: a valid query and the TotalCount and ImageIds its answer holds."""
+
+    id: str
+    description: str
+    query: str
+    total_count: int
+    image_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    """The validate and query vectors, and the query vectors' catalog."""
+
+    validate: tuple[ValidateVector, ...]
+    query: tuple[QueryVector, ...]
+    catalog: tuple[Image, ...]
+
+
+def load_vectors(directory: str | os.PathLike[str] | Traversable | None = None) -> Vectors:
+    """Read ``validate.json`` and ``query.json`` from ``directory`` (default: the package's
+    copy of spec/vectors/)."""
+    if directory is None:
+        root: Traversable = resources.files("describe_images") / "data" / "vectors"
+    elif isinstance(directory, (str, os.PathLike)):
+        root = Path(directory)
+    else:
+        root = directory
+    validate = _read(root, "validate.json")
+    query = _read(root, "query.json")
+    try:
+        catalog = parse_catalog(query, source="query.json")
+        return Vectors(
+            validate=tuple(_validate_vector(case) for case in _cases(validate, "validate.json")),
+            query=tuple(_query_vector(case) for case in _cases(query, "query.json")),
+            catalog=catalog,
+        )
+    except (CatalogError, KeyError, TypeError, ValueError) as exc:
+        # Strategy: the shape checks below index and convert freely; any slip becomes one
+        # error naming the file, never a bare KeyError.
+        raise VectorError(f"vectors in {root}: {exc!r}") from None
+
+
+def _read(root: Traversable, name: str) -> Mapping[str, object]:
+    try:
+        data = json.loads((root / name).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise VectorError(f"cannot read {name} in {root}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise VectorError(f"{name} in {root} is not a JSON object")
+    return data
+
+
+def _cases(data: Mapping[str, object], name: str) -> list[Mapping[str, object]]:
+    cases = data["cases"]
+    if not isinstance(cases, list) or not all(isinstance(c, Mapping) for c in cases):
+        raise ValueError(f"{name}: cases must be an array of objects")
+    return cases
+
+
+def _text(case: Mapping[str, object], key: str) -> str:
+    value = case[key]
+    if not isinstance(value, str):
+        raise TypeError(f"case {case.get('id')!r}: {key} must be a string")
+    return value
+
+
+def _validate_vector(case: Mapping[str, object]) -> ValidateVector:
+    errors = case["errors"]
+    if not isinstance(errors, list):
+        raise TypeError(f"case {case.get('id')!r}: errors must be an array")
+    code = _text(errors[0], "code") if errors else None
+    return ValidateVector(_text(case, "id"), _text(case, "description"), _text(case, "query"), code)
+
+
+def _query_vector(case: Mapping[str, object]) -> QueryVector:
+    total, ids = case["total_count"], case["image_ids"]
+    if type(total) is not int or not isinstance(ids, list):
+        raise TypeError(f"case {case.get('id')!r}: total_count or image_ids has a wrong type")
+    return QueryVector(
+        _text(case, "id"),
+        _text(case, "description"),
+        _text(case, "query"),
+        total,
+        tuple(str(i) for i in ids),
+    )
+
+
+# --- HTTP ----------------------------------------------------------------------------------
+
+
+def query_part(query: str) -> str:
+    """The query of a vector written as a URL (after ``?``, before ``#``), else ``query``,
+    as :func:`decode_request` reads it.
+
+    >>> query_part("https://image.api.qcloud.com/v2/index.php?Limit=5#Limit=500")
+    'Limit=5'
+    """
+    if query[:8].lower().startswith(("http://", "https://")) or query.startswith("/"):
+        return query.partition("?")[2].partition("#")[0]
+    return query
+
+
+def _wire_safe(query: str) -> str:
+    # An HTTP request line cannot carry controls, spaces, non-ASCII or '#'. Percent-encoding
+    # exactly those keeps the meaning: the codec decodes %XX to the same bytes it would
+    # have read raw. '%', '+', '&' and '=' are left alone, as they carry the meaning.
+    out = []
+    for ch in query:
+        if "!" <= ch <= "~" and ch != "#":
+            out.append(ch)
+        else:
+            out.extend(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+    return "".join(out)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect is not an answer: report the 3xx instead of following it.
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+    if _is_loopback(host):
+        # A proxy from the environment cannot reach this machine's loopback.
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+class _Client:
+    def __init__(self, url: str, method: Method, timeout: float) -> None:
+        self.url, self.method, self.timeout = url, method, timeout
+        self.opener = _opener(url)
+        self.request_ids: set[str] = set()
+
+    def send(self, query: str) -> _Answer:
+        """One call; raises ``OSError`` (``URLError`` included) when there is no answer,
+        ``HTTPException`` when it is not HTTP."""
+        text = query_part(query)
+        if self.method == "GET":
+            request = urllib.request.Request(f"{self.url}?{_wire_safe(text)}", method="GET")
+        else:
+            request = urllib.request.Request(
+                self.url,
+                data=text.encode("utf-8", "surrogatepass"),
+                headers={"Content-Type": FORM_TYPE},
+                method="POST",
+            )
+        try:
+            with self.opener.open(request, timeout=self.timeout) as reply:
+                return _Answer(reply.status, reply.headers.get("Content-Type"), reply.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                return _Answer(exc.code, exc.headers.get("Content-Type"), exc.read())
+
+    def call(self, query: str) -> DescribeImagesResponse | ServiceError | str:
+        """The answer as a response or a ServiceError, or a string saying what is wrong."""
+        try:
+            answer = self.send(query)
+        except (OSError, http.client.HTTPException) as exc:
+            return _no_answer(exc)
+        return self.read(answer)
+
+    def read(self, answer: _Answer) -> DescribeImagesResponse | ServiceError | str:
+        if answer.status != 200:
+            return f"HTTP status {answer.status}, expected 200"
+        if answer.content_type != JSON_TYPE:
+            return f"Content-Type {answer.content_type!r}, expected exactly {JSON_TYPE!r}"
+        try:
+            result: DescribeImagesResponse | ServiceError = DescribeImagesResponse.from_json(
+                answer.body
+            )
+        except ServiceError as exc:
+            result = exc
+        except ResponseFormatError as exc:
+            return f"not a DescribeImages envelope: {exc}"
+        if result.request_id in self.request_ids:
+            return f"RequestId {result.request_id!r} was already used; each answer needs a new one"
+        self.request_ids.add(result.request_id)
+        return result
+
+
+def _no_answer(exc: OSError | http.client.HTTPException) -> str:
+    if isinstance(exc, OSError):
+        return f"no answer: {getattr(exc, 'reason', exc)}"
+    return f"not an HTTP answer: {exc!r}"
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def _check_validate(vector: ValidateVector, got: DescribeImagesResponse | ServiceError) -> str:
+    code = got.code if isinstance(got, ServiceError) else None
+    if code == vector.code:
+        return ""
+    want = vector.code or "success"
+    if isinstance(got, ServiceError):
+        return f"expected {want}, got {code} ({got.message})"
+    return f"expected {want}, got success (TotalCount {got.total_count})"
+
+
+def _check_query(
+    vector: QueryVector, got: DescribeImagesResponse | ServiceError, compare: bool
+) -> str:
+    if isinstance(got, ServiceError):
+        return f"expected success, got {got.code} ({got.message})"
+    if not compare:
+        return ""
+    ids = tuple(image.image_id for image in got.image_set)
+    problems = []
+    if got.total_count != vector.total_count:
+        problems.append(f"TotalCount {got.total_count}, expected {vector.total_count}")
+    if ids != vector.image_ids:
+        problems.append(f"ImageIds {list(ids)}, expected {list(vector.image_ids)}")
+    return "; ".join(problems)
+
+
+def run_conformance(
+    url: str,
+    *,
+    out: TextIO | None = None,
+    vectors: Vectors | None = None,
+    method: Method = "GET",
+    compare_results: bool | None = None,
+    timeout: float = 10.0,
+) -> int:
+    """Send every validate and query vector to ``url``; print a line per case and a
+    summary ``N passed, M failed``. Returns 0 when all passed, 1 when any failed or the
+    server cannot be reached, 2 for a URL that is not ``http(s)://host[/path]``.
+
+    ``compare_results``: also compare TotalCount and ImageIds of the query vectors
+    (``None``: when the server holds the query vectors' catalog, found by one probe).
+    """
+    stream = sys.stdout if out is None else out
+
+    def say(line: str) -> None:
+        stream.write(line + "\n")
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        say(f"describe-images conformance: {url!r} is not an http(s)://host[:port][/path] URL")
+        return 2
+    if method not in ("GET", "POST"):
+        raise ValueError(f"method must be GET or POST, not {method!r}")
+    loaded = load_vectors() if vectors is None else vectors
+    client = _Client(url, method, timeout)
+
+    # The probe: is anything answering HTTP there, and does it hold the vectors' catalog?
+    try:
+        probe = client.read(client.send(PROBE_QUERY))
+    except (OSError, http.client.HTTPException) as exc:
+        say(f"describe-images conformance: cannot reach {url}: {_no_answer(exc)}")
+        say("0 passed, 1 failed")
+        return 1
+    holds_catalog = (
+        isinstance(probe, DescribeImagesResponse)
+        and probe.total_count == len(loaded.catalog)
+        and probe.image_set == loaded.catalog
+    )
+    compare = holds_catalog if compare_results is None else compare_results
+    say(
+        f"describe-images conformance: {url} by {method}: {len(loaded.validate)} validate "
+        f"and {len(loaded.query)} query vectors"
+    )
+    if compare:
+        say("query vectors: checking TotalCount and ImageIds (the server holds their catalog)")
+    else:
+        say(
+            "query vectors: checking only that each succeeds (to check results too, serve "
+            "the vectors' catalog: describe-images serve --catalog spec/vectors/query.json)"
+        )
+
+    passed = failed = 0
+    cases: list[tuple[str, str, ValidateVector | QueryVector]] = [
+        *(("validate", v.query, v) for v in loaded.validate),
+        *(("query", v.query, v) for v in loaded.query),
+    ]
+    for kind, query, vector in cases:
+        got = client.call(query)
+        if isinstance(got, str):
+            problem = got
+        elif isinstance(vector, ValidateVector):
+            problem = _check_validate(vector, got)
+        else:
+            problem = _check_query(vector, got, compare)
+        if problem:
+            failed += 1
+            say(f"FAIL {kind}/{vector.id}: {problem}")
+        else:
+            passed += 1
+            say(f"PASS {kind}/{vector.id}")
+    say(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0

@@ -1,0 +1,313 @@
+"""The answer: ``Image`` and ``DescribeImagesResponse``, and their wire JSON.
+
+Reading is strict about types and liberal about extras (spec/responses.md §Response
+shape): a value of the wrong JSON type is refused with :class:`ResponseFormatError`
+naming its path, while members this library does not know are ignored, so a server that
+adds fields (API 3.0 adds many) can still be read. An error envelope is raised as
+:class:`ServiceError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import DescribeImagesError, ServiceError
+
+
+class ResponseFormatError(DescribeImagesError):
+    """A response (or a catalog) is not the documented JSON shape; carries every problem.
+
+    ``problems`` holds ``(path, message)`` pairs; a path is dotted, like
+    ``Response.ImageSet.0.ImageId``.
+    """
+
+    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
+        found = tuple(problems)
+        if not found:
+            raise AssertionError("ResponseFormatError needs at least one problem")
+        self.problems: tuple[tuple[str, str], ...] = found
+        more = len(found) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        super().__init__(found[0][1] + tail)
+
+    @property
+    def path(self) -> str:
+        """The path of the first problem."""
+        return self.problems[0][0]
+
+
+# Wire name -> attribute, in the order the seed's example response shows them; the two
+# optional ones (Platform, Architecture, from the Chinese edition of the page) come last.
+IMAGE_FIELDS: dict[str, str] = {
+    "ImageId": "image_id",
+    "ImageOsName": "image_os_name",
+    "ImageType": "image_type",
+    "ImageCreateTime": "image_create_time",
+    "ImageStatus": "image_status",
+    "ImageName": "image_name",
+    "ImageDescription": "image_description",
+    "Creator": "creator",
+    "Platform": "platform",
+    "Architecture": "architecture",
+}
+OPTIONAL_IMAGE_FIELDS = frozenset({"Platform", "Architecture"})
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """One image, as an element of ``ImageSet``.
+
+    >>> Image.from_dict({"ImageId": "img-pmqg1cw7", "ImageOsName": "centos6.6x86_32",
+    ...     "ImageType": "PUBLIC_IMAGE", "ImageCreateTime": "1970-01-01T00:00:00+00:00",
+    ...     "ImageStatus": "NORMAL", "ImageName": "Centos 6.6 32-bit",
+    ...     "ImageDescription": "Centos 6.6 32-bit", "Creator": "PUBLIC"}).image_name
+    'Centos 6.6 32-bit'
+    """
+
+    image_id: str
+    image_os_name: str
+    image_type: str
+    image_create_time: str
+    image_status: str
+    image_name: str
+    image_description: str
+    creator: str
+    platform: str | None = None
+    architecture: str | None = None
+
+    def to_dict(self) -> dict[str, str]:
+        """The wire object; ``Platform`` and ``Architecture`` only when set."""
+        out: dict[str, str] = {}
+        for wire, attr in IMAGE_FIELDS.items():
+            value = getattr(self, attr)
+            if value is not None:
+                out[wire] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object) -> Image:
+        """Read one wire object; raises :class:`ResponseFormatError` on a wrong type."""
+        problems: list[tuple[str, str]] = []
+        image = image_from_dict(data, "", problems)
+        if image is None:
+            raise ResponseFormatError(problems)
+        return image
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a Python value's type, for messages ("a number", "null")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _join(path: str, name: str | int) -> str:
+    return f"{path}.{name}" if path else str(name)
+
+
+def _wrong(path: str, expected: str, value: object) -> tuple[str, str]:
+    where = path or "the document"
+    return (path, f"{where} must be {expected}, not {json_type(value)}")
+
+
+def image_from_dict(
+    data: object, path: str, problems: list[tuple[str, str]], *, strict: bool = False
+) -> Image | None:
+    """Read one Image at ``path``, appending every problem; None when there were any.
+
+    ``strict`` also refuses members outside :data:`IMAGE_FIELDS` (a catalog file, where an
+    unknown member is a typo, not a newer server).
+    """
+    if not isinstance(data, Mapping):
+        problems.append(_wrong(path, "an object", data))
+        return None
+    before = len(problems)
+    text: dict[str, str] = {}
+    for wire in IMAGE_FIELDS:
+        where = _join(path, wire)
+        value = data.get(wire)
+        if isinstance(value, str):
+            text[wire] = value
+        elif value is None and wire in OPTIONAL_IMAGE_FIELDS:
+            pass
+        elif value is None and wire not in data:
+            problems.append((where, f"{where} is missing"))
+        else:
+            problems.append(_wrong(where, "a string", value))
+    if strict:
+        for key in data:
+            if key not in IMAGE_FIELDS:
+                where = _join(path, str(key))
+                problems.append((where, f"{where} is not an Image field"))
+    if len(problems) > before:
+        return None
+    return Image(
+        image_id=text["ImageId"],
+        image_os_name=text["ImageOsName"],
+        image_type=text["ImageType"],
+        image_create_time=text["ImageCreateTime"],
+        image_status=text["ImageStatus"],
+        image_name=text["ImageName"],
+        image_description=text["ImageDescription"],
+        creator=text["Creator"],
+        platform=text.get("Platform"),
+        architecture=text.get("Architecture"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DescribeImagesResponse:
+    """A successful answer: one page of images, the number of all matches, the request ID.
+
+    >>> r = DescribeImagesResponse.from_json(
+    ...     '{"Response": {"ImageSet": [], "TotalCount": 0, "RequestID": "r-1"}}')
+    >>> r.to_dict()
+    {'Response': {'ImageSet': [], 'TotalCount': 0, 'RequestId': 'r-1'}}
+    """
+
+    image_set: tuple[Image, ...]
+    total_count: int
+    request_id: str
+
+    def __post_init__(self) -> None:
+        if type(self.image_set) is not tuple:
+            object.__setattr__(self, "image_set", tuple(self.image_set))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Tencent success envelope (``RequestId`` spelled as the output table does)."""
+        return {
+            "Response": {
+                "ImageSet": [image.to_dict() for image in self.image_set],
+                "TotalCount": self.total_count,
+                "RequestId": self.request_id,
+            }
+        }
+
+    def to_json(self) -> str:
+        """The envelope as compact, ASCII-only JSON (what the reference server sends)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: object) -> DescribeImagesResponse:
+        """Read a success envelope, or raise the error envelope as :class:`ServiceError`.
+
+        Raises :class:`ResponseFormatError` (with every problem) when the JSON is neither.
+        """
+        return _read_envelope(data)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> DescribeImagesResponse:
+        """:meth:`from_dict` on JSON text; text that is not JSON is a
+        :class:`ResponseFormatError` too."""
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            # ValueError covers JSONDecodeError, bad UTF-8 in bytes, and the int digit cap.
+            raise ResponseFormatError([("", f"the response is not JSON: {exc}")]) from None
+        return _read_envelope(data)
+
+
+def _read_envelope(data: object) -> DescribeImagesResponse:
+    if not isinstance(data, Mapping):
+        raise ResponseFormatError([_wrong("", "an object", data)])
+    body = data.get("Response")
+    if not isinstance(body, Mapping):
+        if body is None and "Response" not in data:
+            raise ResponseFormatError([("Response", "Response is missing")])
+        raise ResponseFormatError([_wrong("Response", "an object", body)])
+    # Each reader returns None exactly when it recorded a problem.
+    problems: list[tuple[str, str]] = []
+    request_id = _request_id(body, problems)
+    if "Error" in body:
+        error = _error(body["Error"], problems)
+        if error is None or request_id is None:
+            raise ResponseFormatError(problems)
+        raise ServiceError(error[0], error[1], request_id)
+    images = _image_set(body, problems)
+    total = _total_count(body, problems)
+    if images is None or total is None or request_id is None:
+        raise ResponseFormatError(problems)
+    return DescribeImagesResponse(images, total, request_id)
+
+
+def _total_count(body: Mapping[str, object], problems: list[tuple[str, str]]) -> int | None:
+    total = body.get("TotalCount")
+    if isinstance(total, int) and not isinstance(total, bool):
+        if total >= 0:
+            return total
+        problems.append(("Response.TotalCount", f"Response.TotalCount is negative ({total})"))
+    elif total is None and "TotalCount" not in body:
+        problems.append(("Response.TotalCount", "Response.TotalCount is missing"))
+    else:
+        problems.append(_wrong("Response.TotalCount", "an integer", total))
+    return None
+
+
+def _request_id(body: Mapping[str, object], problems: list[tuple[str, str]]) -> str | None:
+    # The seed's example response spells RequestID, its output table RequestId: read both,
+    # and refuse two that disagree rather than pick one (spec/responses.md §Response shape).
+    found = [(name, body[name]) for name in ("RequestId", "RequestID") if name in body]
+    if not found:
+        problems.append(("Response.RequestId", "Response.RequestId is missing"))
+        return None
+    ids: list[str] = []
+    for name, value in found:
+        if not isinstance(value, str):
+            problems.append(_wrong(f"Response.{name}", "a string", value))
+            return None
+        ids.append(value)
+    if len(set(ids)) > 1:
+        problems.append(
+            ("Response.RequestId", "Response has both RequestId and RequestID, and they differ")
+        )
+        return None
+    return ids[0]
+
+
+def _error(error: object, problems: list[tuple[str, str]]) -> tuple[str, str] | None:
+    if not isinstance(error, Mapping):
+        problems.append(_wrong("Response.Error", "an object", error))
+        return None
+    code = error.get("Code")
+    message = error.get("Message", "")
+    if isinstance(code, str) and isinstance(message, str):
+        return code, message
+    if code is None and "Code" not in error:
+        problems.append(("Response.Error.Code", "Response.Error.Code is missing"))
+    elif not isinstance(code, str):
+        problems.append(_wrong("Response.Error.Code", "a string", code))
+    if not isinstance(message, str):
+        problems.append(_wrong("Response.Error.Message", "a string", message))
+    return None
+
+
+def _image_set(
+    body: Mapping[str, object], problems: list[tuple[str, str]]
+) -> tuple[Image, ...] | None:
+    raw = body.get("ImageSet")
+    if not isinstance(raw, list):
+        if raw is None and "ImageSet" not in body:
+            problems.append(("Response.ImageSet", "Response.ImageSet is missing"))
+        else:
+            problems.append(_wrong("Response.ImageSet", "an array", raw))
+        return None
+    before = len(problems)
+    images = [
+        image_from_dict(item, f"Response.ImageSet.{i}", problems) for i, item in enumerate(raw)
+    ]
+    if len(problems) > before:
+        return None
+    return tuple(image for image in images if image is not None)
