@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import uuid
 from collections.abc import Sequence
@@ -135,6 +136,7 @@ def _cmd_sign(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO)
         base_url=args.endpoint,
         signature_method=args.signature_method,
         out=out,
+        err=err,
     )
 
 
@@ -149,7 +151,34 @@ def _cmd_verify(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
         max_skew=args.max_skew,
         now=args.now,
         out=out,
+        err=err,
     )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {text[:20]!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"seconds must be a finite number >= 0, not {text[:20]!r}")
+    return value
+
+
+def _unix_time(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"a Unix time is a finite number, not {text[:20]!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,10 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the reference server (stdlib wsgiref)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=_port, default=8000)
     p.add_argument("--catalog", help="a JSON file of Images (default: the embedded catalog)")
     p.add_argument("--credentials", help="a JSON file {SecretId: SecretKey}: require signatures")
-    p.add_argument("--max-skew", type=float, default=300, help="signature clock skew, seconds")
+    p.add_argument("--max-skew", type=_seconds, default=300, help="signature clock skew, seconds")
     p.set_defaults(run=_cmd_serve)
 
     p = sub.add_parser("conformance", help="run the spec's vectors against a live endpoint")
@@ -204,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--credentials", required=True, help="a JSON file {SecretId: SecretKey}")
     p.add_argument("--method", choices=("GET", "POST"), default="GET")
     p.add_argument("--data", help="the POST form body (the URL's query is then ignored)")
-    p.add_argument("--max-skew", type=float, default=300, help="seconds (default 300)")
-    p.add_argument("--now", type=float, help="the Unix time to check against (default: now)")
+    p.add_argument("--max-skew", type=_seconds, default=300, help="seconds (default 300)")
+    p.add_argument("--now", type=_unix_time, help="the Unix time to check against (default: now)")
     p.set_defaults(run=_cmd_verify)
     return parser
 

@@ -53,6 +53,12 @@ _NAME_KEYS = _keys(MAX_FILTERS + 1, "Filters.{}.Name")
 _VALUE_KEYS = tuple(
     _keys(MAX_FILTER_VALUES + 1, f"Filters.{i}.Values.{{}}") for i in range(MAX_FILTERS + 2)
 )
+# Per filter index: the value keys from base 0, from base 1, and all of them.
+_VALUE_ROWS = tuple((zero, one, frozenset(zero + one)) for zero, one in _VALUE_KEYS)
+# The sent indexes of a list of n elements from base 0 and from base 1.
+_RANGES = tuple(
+    tuple(range(base, base + n) for n in range(MAX_IMAGE_IDS + 2)) for base in (0, 1)
+)
 _KEY_SET = frozenset(
     [
         *SCALAR_PARAMETERS,
@@ -153,19 +159,17 @@ def _collect_fast(got: dict[str, str]) -> _Collected | None:
             names = map(got.__getitem__, _NAME_KEYS[base][:count])
             out.filter_index = range(base, base + count)
             used += count
-            get = got.get
+            getitem = got.__getitem__
             filters, value_index = out.filters, out.value_index
             for i, name in zip(out.filter_index, names, strict=True):
-                zero, one = _VALUE_KEYS[i]
+                zero, one, either = _VALUE_ROWS[i]
+                count = len(keys & either)
                 row = zero if zero[0] in got else one
-                values = list(map(get, row))
-                while values and values[-1] is None:
-                    values.pop()
-                if None in values:
+                if count > len(row):  # keys of both bases: not contiguous
                     return None
-                used += len(values)
-                filters.append(Filter(name, tuple(values)))  # type: ignore[arg-type]
-                value_index.append(range(row is one, len(values) + (row is one)))
+                filters.append(Filter(name, tuple(map(getitem, row[:count]))))
+                value_index.append(_RANGES[row is one][count])
+                used += count
     except KeyError:  # a gap, or lists that mix bases
         return None
     return out if used == len(got) else None

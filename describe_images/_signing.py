@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import heapq
 import hmac
+import math
 import secrets as _secrets
 import threading
 import time
@@ -390,8 +391,10 @@ def verify(
     ...        secrets={"AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA":
     ...                 "Gu5t9xGARNpq86cd98joQYCN3Cozk1qA"}.get, now=1408704141)
     """
-    if not max_skew >= 0:
+    if not max_skew >= 0:  # also refuses NaN
         raise ValueError(f"max_skew must be >= 0, not {max_skew!r}")
+    if now is not None and not math.isfinite(now):
+        raise ValueError(f"now must be a finite Unix time, not {now!r}")
     try:
         found = _collect(params)
     except WireError as exc:
@@ -500,7 +503,7 @@ def make_verifier(
     for secret_id, secret_key in table.items():
         if not isinstance(secret_id, str) or not isinstance(secret_key, str):
             raise TypeError("credentials map a SecretId (str) to its SecretKey (str)")
-    if not max_skew >= 0:
+    if not max_skew >= 0:  # also refuses NaN
         raise ValueError(f"max_skew must be >= 0, not {max_skew!r}")
     store: NonceStore = MemoryNonceStore() if nonces is None else nonces
 

@@ -7,9 +7,10 @@ spec/README.md §Wire format; the names below follow it.
 from __future__ import annotations
 
 import re
+from binascii import a2b_qp
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from itertools import islice, repeat
+from itertools import islice
 from typing import Literal, NoReturn, Union
 from urllib.parse import unquote_to_bytes
 
@@ -557,12 +558,13 @@ def format_query(pairs: Iterable[tuple[str, str]]) -> str:
 # --- the plain-query fast path ----------------------------------------------------------------
 
 _CONTROL_BYTES = bytes([*range(0x20), 0x7F])
-# "%XX" (either case of each hex digit) -> the byte, as the latin-1 character.
-_UNHEX = {
-    f"{hi}{lo}": chr(int(hi + lo, 16))
-    for hi in "0123456789abcdefABCDEF"
-    for lo in "0123456789abcdefABCDEF"
-}
+_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b"&=")
+# One pass over a plain query: both separators become \x01 (no control is left in a plain
+# query, so \x01 is free), "+" a space, and "%" the quoted-printable escape "=", so that
+# binascii.a2b_qp decodes every %XX in C.
+_PLAIN_TABLE = bytes(range(256)).translate(
+    bytes.maketrans(b"&=+%", b"\x01\x01 =")
+)
 
 
 def plain_query_dict(
@@ -570,69 +572,55 @@ def plain_query_dict(
 ) -> dict[str, str] | None:
     """The pairs of a *plain* query as a dict, or None when the full parser is needed.
 
-    Plain: printable ASCII within the caps, no segment longer than the key and value
-    caps, every segment with an ``=``, no key twice, no key that needs decoding, every
-    escape valid. Whatever is not plain goes through :func:`parse_query`, which names the
-    problem; so this returns exactly what ``dict(parse_query(data))`` would, or None.
-    It works with set, dict and string operations, never a per-character Python loop.
+    Plain: ASCII without controls, within the caps, separators strictly alternating
+    ``key=value&key=value`` (no empty segment, no segment without ``=`` or with two), no
+    key twice, every escape valid, valid UTF-8 and no control once decoded. Whatever is
+    not plain goes through :func:`parse_query`, which names the problem; so this returns
+    exactly what ``dict(parse_query(data))`` would, or None. It uses only whole-string
+    operations (translate, split, a2b_qp), never a per-character or per-pair Python loop.
     """
     if isinstance(data, str):
         if not data.isascii():
             return None
-        text, raw = data, data.encode("ascii")
+        raw = data.encode("ascii")
     else:
         raw = bytes(data)
         if not raw.isascii():
             return None
-        text = raw.decode("ascii")
     if len(raw) > limits.max_query_bytes or len(raw.translate(None, _CONTROL_BYTES)) != len(raw):
         return None
-    segments = text.split("&")
-    if "" in segments:
-        segments = [s for s in segments if s]
-        if not segments:
-            return {}
-    if len(segments) > limits.max_pairs:
+    if raw.startswith(b"&") or raw.endswith(b"&") or b"&&" in raw:
+        raw = b"&".join([segment for segment in raw.split(b"&") if segment])  # skip empties
+    separators = raw.translate(None, _NOT_SEPARATORS)
+    count = separators.count(b"=")
+    if not count:
+        return None if raw else {}
+    if count > limits.max_pairs or separators != b"=&" * (count - 1) + b"=":
         return None
+    plain = raw.translate(_PLAIN_TABLE)
+    escapes = raw.count(b"%")
+    if escapes:
+        decoded = a2b_qp(plain)
+        # A valid escape shrinks by exactly 2; a2b_qp leaves a bad one (or drops a
+        # trailing "="), so any bad escape shows in the length.
+        if len(decoded) != len(plain) - 2 * escapes:
+            return None
+        # The 2 * count - 1 separators are the only controls allowed (%00 etc. are not).
+        if len(decoded) - len(decoded.translate(None, _CONTROL_BYTES)) != 2 * count - 1:
+            return None
+        plain = decoded
     try:
-        got = dict(map(str.split, segments, repeat("="), repeat(1)))
-    except ValueError:  # a segment without "=": the full parser gives it the value ""
+        flat = plain.decode("utf-8").split("\x01")
+    except UnicodeDecodeError:
         return None
-    if len(got) != len(segments):
+    got = dict(zip(flat[::2], flat[1::2], strict=True))
+    if len(got) != count:
         return None
-    # Raw lengths bound decoded ones; most queries are shorter than either cap.
-    if len(text) > limits.max_key_length and max(map(len, got)) > limits.max_key_length:
+    # Decoded lengths are at most the raw ones; most queries are shorter than either cap.
+    if len(raw) > limits.max_key_length and max(map(len, got)) > limits.max_key_length:
         return None
-    if len(text) > limits.max_value_length and (
+    if len(raw) > limits.max_value_length and (
         max(map(len, got.values())) > limits.max_value_length
     ):
         return None
-    if ("%" in text or "+" in text) and not _unquote_values(got):
-        return None
     return got
-
-
-def _unquote_values(got: dict[str, str]) -> bool:
-    """Percent-decode, in place, every value that needs it, all in one string."""
-    keys = "".join(got)
-    if "%" in keys or "+" in keys:
-        return False
-    need = [k for k, v in got.items() if "%" in v or "+" in v]
-    # One string for all: "\x00" cannot be in it (controls were refused above), so it
-    # separates the values; a decoded %00 would add one and is caught by the count.
-    joined = "\x00".join(map(got.__getitem__, need)).replace("+", " ")
-    if "%" in joined:
-        parts = joined.split("%")
-        try:
-            joined = parts[0] + "".join([_UNHEX[p[:2]] + p[2:] for p in parts[1:]])
-        except KeyError:  # a "%" not followed by two hex digits
-            return False
-        latin = joined.encode("latin-1")
-        if len(latin.translate(None, _CONTROL_BYTES)) != len(latin) - len(need) + 1:
-            return False
-        try:
-            joined = latin.decode("utf-8")
-        except UnicodeDecodeError:
-            return False
-    got.update(zip(need, joined.split("\x00"), strict=True))
-    return True

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import io
 import json
+import math
 import sys
 import threading
 import time
@@ -915,3 +916,12 @@ def test_verify_main_usage_errors(
     assert err.getvalue().startswith("describe-images verify: ")
     assert message in err.getvalue()
     assert err.getvalue().count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("now", "max_skew"),
+    [(math.nan, 300.0), (math.inf, 300.0), (None, math.nan), (None, -1.0)],
+)
+def test_verify_refuses_non_finite_clock_arguments(now: float | None, max_skew: float) -> None:
+    with pytest.raises(ValueError, match=r"must be (a finite|>= 0)"):
+        verify("GET", "h", "/", {"Action": "x"}, secrets=lambda _: None, now=now, max_skew=max_skew)

@@ -774,7 +774,9 @@ def test_plain_query_dict_takes_plain_queries() -> None:
     assert _wire.plain_query_dict(query.encode("ascii")) == want
     assert _wire.plain_query_dict("&&") == {}
     assert _wire.plain_query_dict("A=a+b&B=c") == {"A": "a b", "B": "c"}
-    not_plain = ["A=é", "A&B=1", "A=1&A=2", "A%41=1", "A=%ZZ", "A=%FF", "A=%00", "A=\x01"]
+    assert _wire.plain_query_dict("A%41=1&B+C=%2b") == {"AA": "1", "B C": "+"}
+    not_plain = ["A=é", "A&B=1", "A=1&A=2", "A=b=c", "A=%ZZ", "A=%FF", "A=%00", "A=\x01"]
+    not_plain += ["A=%", "A=%4", "A=%&B=1", "A=%0a", "A=%E4%BD"]
     # Over a cap: let parse_query name the problem.
     not_plain += ["A=1&" * 513, "K" * 129 + "=1", "A=" + "v" * 4097, "A=" + "v" * 65536]
     for query in not_plain:
