@@ -541,7 +541,10 @@ def test_python_dash_m_in_process(
     [
         (("serve", "--port", "99999"), "argument --port: a port is 0 to 65535, not '99999'"),
         (("serve", "--port", "-1"), "argument --port: a port is 0 to 65535, not '-1'"),
-        (("serve", "--max-skew", "nan"), "argument --max-skew: seconds must be a finite number >= 0, not 'nan'"),
+        (
+            ("serve", "--max-skew", "nan"),
+            "argument --max-skew: seconds must be a finite number >= 0, not 'nan'",
+        ),
         (
             ("verify", "http://h/?a=1", "--credentials", "x", "--max-skew", "-1"),
             "argument --max-skew: seconds must be a finite number >= 0, not '-1'",
