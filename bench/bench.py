@@ -3,7 +3,9 @@
     python bench/bench.py [--repeat 7] [--number 2000]
 
 Targets (issue 3): decode_request (decode + validate) <= 0.5x parse_qsl alone;
-encode_query <= 0.5x urlencode of the pre-flattened pairs. Each figure is the best of
+encode_query <= 0.5x urlencode of the pre-flattened pairs. The decoder keeps a plan per
+key layout (clients repeat their layouts); the "layout never seen" row shows a decode
+that has to build its plan first (informative, no target). Each figure is the best of
 ``--repeat`` runs of ``--number`` calls (the minimum is the least noisy estimate).
 """
 
@@ -26,6 +28,7 @@ from describe_images import (
     encode_query,
     encode_request,
 )
+from describe_images._decode import _PLANS
 
 NAMES = ("image-type", "image-id", "image-name")
 IMAGE_TYPES: tuple[str, ...] = (
@@ -56,6 +59,12 @@ def image_ids_request() -> DescribeImagesRequest:
     return DescribeImagesRequest(image_ids=tuple(f"img-{i:08d}" for i in range(100)))
 
 
+def _cold_decode(query: str) -> object:
+    """decode_request as if this key layout had never been seen (its plan rebuilt)."""
+    _PLANS.clear()
+    return decode_request(query)
+
+
 def side_by_side(
     ours: Callable[[], object], theirs: Callable[[], object], repeat: int, number: int
 ) -> tuple[float, float]:
@@ -83,12 +92,16 @@ def main() -> int:
         assert encode_query(request) == urlencode(pairs)
         rows = (
             ("decode+validate", partial(decode_request, query), partial(parse_qsl, query)),
+            ("  (layout never seen)", partial(_cold_decode, query), partial(parse_qsl, query)),
             ("encode", partial(encode_query, request), partial(urlencode, pairs)),
         )
         print(f"{label}: {len(pairs)} pairs, {len(query)} bytes")
         for name, ours, theirs in rows:
             t_ours, t_theirs = side_by_side(ours, theirs, args.repeat, args.number)
             ratio = t_ours / t_theirs
+            if name.startswith(" "):  # informative: no target
+                print(f"  {name:<26}{t_ours * 1e6:>8.1f}us{t_theirs * 1e6:>8.1f}us{ratio:>8.2f}")
+                continue
             ok = ratio <= 0.5
             failed |= not ok
             print(

@@ -8,14 +8,23 @@ other key, a duplicate or a gap sends the query through the general codec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain
+from operator import itemgetter
 
 from ._errors import RequestError, Violation, WireError
-from ._model import CommonParams, DescribeImagesRequest, Filter, unknown_parameter
+from ._model import (
+    DEFAULT_COMMON,
+    CommonParams,
+    DescribeImagesRequest,
+    Filter,
+    trusted_filter,
+    unknown_parameter,
+)
 from ._rules import check, invalid_limit, invalid_offset, shown, violation
 from ._spec import (
+    ACTION,
     COMMON_PARAMETERS,
-    DIGITS_RE,
     MAX_FILTER_VALUES,
     MAX_FILTERS,
     MAX_IMAGE_IDS,
@@ -30,7 +39,7 @@ from ._wire import (
     WireLimits,
     check_pairs,
     parse_query,
-    plain_query_dict,
+    plain_query_flat,
     unflatten,
 )
 
@@ -42,9 +51,7 @@ _EMPTY: tuple[str, ...] = ()
 
 def _keys(count: int, template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The keys of a list's first ``count`` elements, for base 0 and for base 1."""
-    return tuple(
-        tuple(template.format(i) for i in range(base, base + count)) for base in (0, 1)
-    )  # type: ignore[return-value]  # exactly two bases
+    return tuple(tuple(template.format(i) for i in range(base, base + count)) for base in (0, 1))  # type: ignore[return-value]  # exactly two bases
 
 
 # Every key a valid request can use, for both bases, and one element more per list.
@@ -56,9 +63,7 @@ _VALUE_KEYS = tuple(
 # Per filter index: the value keys from base 0, from base 1, and all of them.
 _VALUE_ROWS = tuple((zero, one, frozenset(zero + one)) for zero, one in _VALUE_KEYS)
 # The sent indexes of a list of n elements from base 0 and from base 1.
-_RANGES = tuple(
-    tuple(range(base, base + n) for n in range(MAX_IMAGE_IDS + 2)) for base in (0, 1)
-)
+_RANGES = tuple(tuple(range(base, base + n) for n in range(MAX_IMAGE_IDS + 2)) for base in (0, 1))
 _KEY_SET = frozenset(
     [
         *SCALAR_PARAMETERS,
@@ -125,54 +130,126 @@ class _Collected:
 
     def __init__(self, scalars: dict[str, str]) -> None:
         self.scalars = scalars
-        self.image_ids: list[str] = []
+        self.image_ids: Sequence[str] = ()
         self.image_index: Sequence[int] = ()
         self.filters: list[Filter] = []
         self.filter_index: Sequence[int] = ()
-        self.value_index: list[Sequence[int]] = []
+        self.value_index: Sequence[Sequence[int]] = []
         self.shape: list[Violation] = []
 
 
-def _collect_fast(got: dict[str, str]) -> _Collected | None:
-    """Collect a query whose keys all come from the key table, with no duplicate and
+_Getter = Callable[[Sequence[str]], tuple[str, ...]]
+
+
+def _getter(positions: Sequence[int]) -> _Getter:
+    """A callable giving the items at ``positions`` as a tuple (in C, via itemgetter)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        (only,) = positions
+        return lambda flat: (flat[only],)
+    return lambda flat: ()
+
+
+class _Plan:
+    """Where each part of a request sits in a plain query's flat [key, value, ...] list.
+
+    A plan depends only on the keys, in wire order (the *layout*); clients send the same
+    layout again and again, so plans are kept (spec/README.md §Decoding, fast path)."""
+
+    __slots__ = (
+        "filter_index",
+        "filters",
+        "image_index",
+        "images",
+        "scalar_names",
+        "scalars",
+        "value_index",
+    )
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.scalar_names: tuple[str, ...] = ()
+        self.scalars: _Getter = _getter(())
+        self.images: _Getter = _getter(())
+        self.image_index: Sequence[int] = ()
+        self.filters: tuple[tuple[int, _Getter], ...] = ()
+        self.filter_index: Sequence[int] = ()
+        self.value_index: tuple[Sequence[int], ...] = ()
+
+    def collect(self, flat: Sequence[str]) -> _Collected:
+        out = _Collected(dict(zip(self.scalar_names, self.scalars(flat), strict=True)))
+        out.image_ids = self.images(flat)
+        out.image_index = self.image_index
+        out.filters = [trusted_filter(flat[name], values(flat)) for name, values in self.filters]
+        out.filter_index = self.filter_index
+        out.value_index = self.value_index
+        return out
+
+
+def _plan(keys: Sequence[str]) -> _Plan | None:
+    """The plan of a layout whose keys all come from the key table, with no duplicate and
     every list contiguous from 0 or 1; None for anything else (then the general path
     finds and names the problem). Set and dict operations only, no per-key parsing."""
-    keys = got.keys()
-    if not keys <= _KEY_SET:
+    # The value of the key at position i is at 2 * i + 1 in the flat list.
+    at = {key: 2 * i + 1 for i, key in enumerate(keys)}
+    present = at.keys()
+    if len(at) != len(keys) or not present <= _KEY_SET:
         return None
-    out = _Collected({k: got[k] for k in keys & SCALAR_PARAMETERS})
-    used = len(out.scalars)
+    plan = _Plan(keys)
+    names = tuple(present & SCALAR_PARAMETERS)
+    plan.scalar_names = names
+    plan.scalars = _getter([at[name] for name in names])
+    used = len(names)
     try:
-        count = len(keys & _IMAGE_KEY_SET)
+        count = len(present & _IMAGE_KEY_SET)
         if count:
-            base = 0 if "ImageIds.0" in got else 1
+            base = 0 if "ImageIds.0" in at else 1
             if count > len(_IMAGE_KEYS[base]):  # keys of both bases: not contiguous
                 return None
-            out.image_ids = list(map(got.__getitem__, _IMAGE_KEYS[base][:count]))
-            out.image_index = range(base, base + count)
+            plan.images = _getter([at[key] for key in _IMAGE_KEYS[base][:count]])
+            plan.image_index = _RANGES[base][count]
             used += count
-        count = len(keys & _NAME_KEY_SET)
+        count = len(present & _NAME_KEY_SET)
         if count:
-            base = 0 if "Filters.0.Name" in got else 1
+            base = 0 if "Filters.0.Name" in at else 1
             if count > len(_NAME_KEYS[base]):  # keys of both bases: not contiguous
                 return None
-            names = map(got.__getitem__, _NAME_KEYS[base][:count])
-            out.filter_index = range(base, base + count)
-            used += count
-            getitem = got.__getitem__
-            filters, value_index = out.filters, out.value_index
-            for i, name in zip(out.filter_index, names, strict=True):
+            plan.filter_index = _RANGES[base][count]
+            filters, value_index = [], []
+            for i, name in zip(plan.filter_index, _NAME_KEYS[base][:count], strict=True):
                 zero, one, either = _VALUE_ROWS[i]
-                count = len(keys & either)
-                row = zero if zero[0] in got else one
-                if count > len(row):  # keys of both bases: not contiguous
+                values = len(present & either)
+                row = zero if zero[0] in at else one
+                if values > len(row):  # keys of both bases: not contiguous
                     return None
-                filters.append(Filter(name, tuple(map(getitem, row[:count]))))
-                value_index.append(_RANGES[row is one][count])
-                used += count
-    except KeyError:  # a gap, or lists that mix bases
+                filters.append((at[name], _getter([at[key] for key in row[:values]])))
+                value_index.append(_RANGES[row is one][values])
+                used += 1 + values
+            plan.filters = tuple(filters)
+            plan.value_index = tuple(value_index)
+    except KeyError:  # a gap
         return None
-    return out if used == len(got) else None
+    return plan if used == len(keys) else None
+
+
+# Plans by layout. Only plans are kept (a layout without one is not), so the cache holds
+# at most _MAX_PLANS layouts of table keys; when full it starts again.
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_MAX_PLANS = 256
+
+
+def _collect_fast(flat: list[str]) -> _Collected | None:
+    """Collect a plain query's flat [key, value, ...] list by its layout's plan."""
+    keys = tuple(flat[0::2])
+    plan = _PLANS.get(keys)
+    if plan is None:
+        plan = _plan(keys)
+        if plan is None:
+            return None
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[keys] = plan
+    return plan.collect(flat)
 
 
 def _collect_general(pairs: list[tuple[str, str]]) -> _Collected:
@@ -201,11 +278,12 @@ def _collect_general(pairs: list[tuple[str, str]]) -> _Collected:
     out.image_index = sorted(images)
     out.image_ids = [images[i] for i in out.image_index]
     out.filter_index = sorted(names.keys() | values.keys())
-    for i in out.filter_index:
-        row = values.get(i, {})
-        order = sorted(row)
-        out.value_index.append(order)
-        out.filters.append(Filter(names.get(i, ""), tuple([row[j] for j in order])))
+    orders = [sorted(values.get(i, ())) for i in out.filter_index]
+    out.value_index = orders
+    out.filters = [
+        Filter(names.get(i, ""), tuple([values[i][j] for j in order]))
+        for i, order in zip(out.filter_index, orders, strict=True)
+    ]
     return out
 
 
@@ -221,11 +299,11 @@ def decode_request(
     """
     if isinstance(query, (str, bytes, bytearray, memoryview)):
         text = _query_part(query, limits)
-        got = plain_query_dict(text, limits) if _table_fits(limits) else None
-        if got is not None:
-            collected = _collect_fast(got)
+        flat = plain_query_flat(text, limits) if _table_fits(limits) else None
+        if flat is not None:
+            collected = _collect_fast(flat)
             if collected is not None:
-                return _build(collected, got)
+                return _build(collected, lambda: flat[0::2])
         pairs = parse_query(text, limits=limits)
     else:
         errors: list[Violation] = []
@@ -244,13 +322,11 @@ def decode_pairs(
     """
     got = None
     if fast and _table_fits(limits):
-        table = dict(pairs)
-        if len(table) == len(pairs):
-            got = _collect_fast(table)
+        got = _collect_fast(list(chain.from_iterable(pairs)))
     if got is None:
         unflatten(pairs, limits=limits)  # raises WireError naming every wire problem
         got = _collect_general(pairs)
-    return _build(got, pairs)
+    return _build(got, lambda: [key for key, _ in pairs])
 
 
 def _table_fits(limits: WireLimits) -> bool:
@@ -262,9 +338,7 @@ def _table_fits(limits: WireLimits) -> bool:
     )
 
 
-def _build(
-    got: _Collected, pairs: list[tuple[str, str]] | dict[str, str]
-) -> DescribeImagesRequest:
+def _build(got: _Collected, wire_keys: Callable[[], Sequence[str]]) -> DescribeImagesRequest:
     found = got.shape
     scalars = got.scalars
     if "Action" not in scalars or "Version" not in scalars:
@@ -292,7 +366,12 @@ def _build(
         if limit is None:
             found.append(invalid_limit(scalars["Limit"]))
     common = (
-        CommonParams(action=scalars.get("Action"))
+        # The same immutable value every plain request has: shared, not rebuilt.
+        (
+            DEFAULT_COMMON
+            if scalars.get("Action") == ACTION
+            else CommonParams(action=scalars.get("Action"))
+        )
         if scalars.keys() <= _NOT_COMMON
         else CommonParams(**{attr: scalars.get(wire) for wire, attr in COMMON_PARAMETERS.items()})
     )
@@ -305,7 +384,7 @@ def _build(
     )
     found += check(request, got.image_index, got.filter_index, got.value_index)
     if found:
-        raise RequestError(_in_order(found, pairs))
+        raise RequestError(_in_order(found, wire_keys()))
     return request
 
 
@@ -318,7 +397,8 @@ def _integer(text: str) -> int | None:
     The digit count is bounded before converting (spec §Integers): ``int()`` alone would
     take signs, spaces, ``_`` and non-ASCII digits.
     """
-    if not DIGITS_RE.match(text):
+    # [0-9]+ (isdigit() alone would take other scripts' digits too).
+    if not (text.isdigit() and text.isascii()):
         return None
     digits = text.lstrip("0") or "0"
     if len(digits) > len(str(MAX_OFFSET)):
@@ -326,14 +406,11 @@ def _integer(text: str) -> int | None:
     return int(digits)
 
 
-def _in_order(
-    found: list[Violation], pairs: list[tuple[str, str]] | dict[str, str]
-) -> list[Violation]:
+def _in_order(found: list[Violation], keys: Sequence[str]) -> list[Violation]:
     """Rule order first, then wire order: the position of the first key under a path."""
     if len(found) < 2:
         return found
     first: dict[str, int] = {}
-    keys = pairs if isinstance(pairs, dict) else (key for key, _ in pairs)
     for position, key in enumerate(keys):
         path = key
         while path not in first:
@@ -360,4 +437,3 @@ def _query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits)
     if head_b.startswith((b"http://", b"https://")) or query.startswith(b"/"):
         return query.partition(b"?")[2].partition(b"#")[0]
     return query
-

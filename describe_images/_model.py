@@ -70,6 +70,18 @@ class CommonParams:
 
 DEFAULT_COMMON = CommonParams(action=ACTION)
 
+_new = object.__new__
+_set = object.__setattr__
+
+
+def trusted_filter(name: str, values: tuple[str, ...]) -> Filter:
+    """A Filter from a str and a tuple the caller guarantees (the decoder's fast path):
+    the same value as ``Filter(name, values)``, without the per-call checks."""
+    made: Filter = _new(Filter)
+    _set(made, "name", name)
+    _set(made, "values", values)
+    return made
+
 
 @dataclass(frozen=True, slots=True)
 class DescribeImagesRequest:
@@ -89,8 +101,10 @@ class DescribeImagesRequest:
     common: CommonParams = field(default=DEFAULT_COMMON)
 
     def __post_init__(self) -> None:
-        _as_tuple(self, "image_ids", self.image_ids)
-        _as_tuple(self, "filters", self.filters)
+        if type(self.image_ids) is not tuple:
+            _as_tuple(self, "image_ids", self.image_ids)
+        if type(self.filters) is not tuple:
+            _as_tuple(self, "filters", self.filters)
 
     @property
     def effective_offset(self) -> int:

@@ -31,6 +31,7 @@ from describe_images import (
 from describe_images._decode import decode_pairs
 from tests.strategies import (
     edge_pairs,
+    image_ids,
     invalid_requests,
     schema_pairs,
     valid_requests,
@@ -458,3 +459,34 @@ def test_fast_and_general_paths_agree_on_generated_pairs(pairs: list[tuple[str, 
     assert _outcome(pairs, fast=True) == general
     query = format_query(pairs)
     assert _outcome(query) == general
+
+
+@given(
+    st.lists(
+        image_ids() | st.text(alphabet="img-0123456789abcxyzAZ,é", max_size=14),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_batch_image_id_check_agrees_with_the_regex(values: list[str]) -> None:
+    from describe_images._rules import _all_image_ids
+    from describe_images._spec import IMAGE_ID_RE
+
+    expected = all(IMAGE_ID_RE.match(v) for v in values)
+    assert _all_image_ids(tuple(values)) is expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("img-1234567", "ximg-12345678"),  # lengths that shift but keep the joined layout
+        ("img-1234567-",),
+        ("img-ABCDEFGH",),
+        ("img-1234567\u0661",),
+        ("imgx12345678",),
+    ],
+)
+def test_batch_image_id_check_refuses_near_misses(values: tuple[str, ...]) -> None:
+    from describe_images._rules import _all_image_ids
+
+    assert _all_image_ids(values) is False
