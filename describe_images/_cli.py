@@ -1,7 +1,7 @@
 """The ``describe-images`` command line (also ``python -m describe_images``).
 
 Exit codes: 0 success, 1 the input broke a rule (or a check failed), 2 a usage error
-(one line on stderr). No input ever produces a traceback (spec/README.md §CLI).
+(one line on stderr). No input ever produces a traceback (spec/README.md §2.9).
 """
 
 from __future__ import annotations

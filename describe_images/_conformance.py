@@ -1,7 +1,7 @@
 """The conformance runner: send the spec's vectors to a live endpoint and check its answers.
 
 The vectors ship as package data (``describe_images/data/vectors/``, byte-identical copies
-of spec/vectors/, which stays their source of truth). See spec/responses.md §Conformance.
+of spec/vectors/, which stays their source of truth). See spec/README.md §3.5.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, TextIO
 
 from ._catalog import CatalogError, parse_catalog
-from ._errors import DescribeImagesError, ServiceError
+from ._errors import DescribeImagesError, ServiceError, UsageError
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
 from ._spec import ACTION, VERSION
 
@@ -312,8 +312,7 @@ def run_conformance(
 
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        say(f"describe-images conformance: {url!r} is not an http(s)://host[:port][/path] URL")
-        return 2
+        raise UsageError(f"{url[:200]!r} is not an http(s)://host[:port][/path] URL")
     if method not in ("GET", "POST"):
         raise ValueError(f"method must be GET or POST, not {method!r}")
     loaded = load_vectors() if vectors is None else vectors

@@ -3,7 +3,7 @@
 pairs -> (keys classified against the schema) -> request -> rules. Keys are classified
 by one dictionary lookup each in a table of every valid key with a small index; any
 other key, a duplicate or a gap sends the query through the general codec
-(:func:`unflatten`), which finds and names every wire problem (spec/README.md §Decoding).
+(:func:`unflatten`), which finds and names every wire problem (spec/README.md §2.2).
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class _Plan:
     """Where each part of a request sits in a plain query's flat [key, value, ...] list.
 
     A plan depends only on the keys, in wire order (the *layout*); clients send the same
-    layout again and again, so plans are kept (spec/README.md §Decoding, fast path)."""
+    layout again and again, so plans are kept (spec/README.md §2.2, fast path)."""
 
     __slots__ = (
         "filter_index",
@@ -394,7 +394,7 @@ _NOT_COMMON = frozenset({"Action", "Version", "Offset", "Limit"})
 def _integer(text: str) -> int | None:
     """An integer value: ASCII digits only, leading zeros allowed; None otherwise.
 
-    The digit count is bounded before converting (spec §Integers): ``int()`` alone would
+    The digit count is bounded before converting (spec/README.md §2.1): ``int()`` alone would
     take signs, spaces, ``_`` and non-ASCII digits.
     """
     # [0-9]+ (isdigit() alone would take other scripts' digits too).

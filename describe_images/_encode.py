@@ -1,6 +1,6 @@
 """Typed request -> the pairs and query string the official SDK sends.
 
-Order (spec/README.md §Encoding): Action, Version, ImageIds, Filters (Name before
+Order (spec/README.md §2.7): Action, Version, ImageIds, Filters (Name before
 Values), Offset, Limit, then the set common parameters, Signature last.
 """
 

@@ -3,7 +3,7 @@
 Every public function reports problems by raising a subclass of
 :class:`DescribeImagesError`; each problem is a :class:`Violation` carrying a
 Tencent error code, a kebab-case reason, the wire path it concerns and a human
-message (spec/README.md §Errors).
+message (spec/README.md §2.8).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class DescribeImagesError(Exception):
 class RequestError(DescribeImagesError):
     """A request (or part of one) is not acceptable; carries every violation found.
 
-    The first violation decides the envelope's ``Code`` (spec/README.md §Order).
+    The first violation decides the envelope's ``Code`` (spec/README.md §2.4).
     """
 
     def __init__(self, violations: Iterable[Violation]) -> None:
@@ -113,7 +113,7 @@ class WireError(RequestError):
 
 
 class AuthError(RequestError):
-    """A signature, credential, timestamp or nonce check failed (spec/README.md §Signing)."""
+    """A signature, credential, timestamp or nonce check failed (spec/README.md Part 4)."""
 
 
 class ServiceError(DescribeImagesError):
@@ -151,5 +151,5 @@ class UsageError(DescribeImagesError, ValueError):
 
 
 def wire_violation(reason: str, key: str, message: str) -> Violation:
-    """A codec violation: always ``InvalidParameter`` (spec/README.md §Wire reasons)."""
+    """A codec violation: always ``InvalidParameter`` (spec/README.md §1.7)."""
     return Violation(ErrorCode.INVALID_PARAMETER, reason, key, message)

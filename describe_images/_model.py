@@ -1,7 +1,7 @@
 """The typed request: frozen value types, and their PascalCase JSON shape.
 
 A request that breaks a rule (11 filters, Limit 1000) can still be built, so that it can
-be reported (spec/README.md §Model); only the shape and the types are enforced here.
+be reported (spec/README.md §2.6); only the shape and the types are enforced here.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class _FromDict:
             if key not in _KNOWN_KEYS:
                 self.problems.append(_unknown_key(key))
         if self.problems:
-            # Rule order, then the order of the keys in the JSON object (spec §Order).
+            # Rule order, then the order of the keys in the JSON object (spec/README.md §2.4).
             order = {key: i for i, key in enumerate(data)}
             raise RequestError(
                 sorted(
@@ -262,7 +262,7 @@ class _FromDict:
         if value is None or isinstance(value, str):
             return value
         # A Unix time or a nonce is naturally a JSON number: its decimal digits are
-        # exactly what goes on the wire, so it is kept, not coerced (spec §from_dict).
+        # exactly what goes on the wire, so it is kept, not coerced (spec/README.md §2.6).
         if path in ("Timestamp", "Nonce") and type(value) is int and value >= 0:
             return str(value)
         self.problems.append(_wrong_type(path, "a string", value))
@@ -273,7 +273,7 @@ _KNOWN_KEYS = frozenset({"ImageIds", "Filters", "Offset", "Limit", "Version", *C
 
 
 def suggest(key: str) -> str | None:
-    """The defined parameter an unknown key most likely meant (spec §Suggestions), or None.
+    """The defined parameter an unknown key most likely meant (spec/README.md §2.5), or None.
 
     >>> suggest("Filter.1.Value.1")
     'Filters.1.Values.1'

@@ -1,6 +1,6 @@
 """The reference semantics of DescribeImages: which images a request selects.
 
-One pure function, :func:`run`; every decision is in spec/responses.md §Query semantics.
+One pure function, :func:`run`; every decision is in spec/README.md §3.2.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ._spec import FILTER_IMAGE_ID, FILTER_IMAGE_NAME, FILTER_IMAGE_TYPE
 
 # Filter name -> the Image attribute it compares. Every comparison is exact string
 # equality: case-sensitive, no trimming, no Unicode normalisation, no substring or
-# wildcard (spec/responses.md §Filters). `image-name` was the one open question; exact
+# wildcard (spec/README.md §3.2). `image-name` was the one open question; exact
 # and case-sensitive is what `image-id` and `image-type` do, the only reading that needs
 # no locale, and the one a client can always reproduce.
 FILTER_ATTRIBUTES: dict[str, Callable[[Image], str]] = {
@@ -44,7 +44,7 @@ def run(
     *,
     request_id: str | None = None,
 ) -> DescribeImagesResponse:
-    """Answer ``request`` from the catalog ``images`` (spec/responses.md §Query semantics).
+    """Answer ``request`` from the catalog ``images`` (spec/README.md §3.2).
 
     - ``ImageIds``: the images whose ImageId is listed; unknown IDs are simply absent, and
       an ID listed twice selects its image once.

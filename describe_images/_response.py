@@ -1,6 +1,6 @@
 """The answer: ``Image`` and ``DescribeImagesResponse``, and their wire JSON.
 
-Reading is strict about types and liberal about extras (spec/responses.md §Response
+Reading is strict about types and liberal about extras (spec/README.md §3.1
 shape): a value of the wrong JSON type is refused with :class:`ResponseFormatError`
 naming its path, while members this library does not know are ignored, so a server that
 adds fields (API 3.0 adds many) can still be read. An error envelope is raised as
@@ -258,7 +258,7 @@ def _total_count(body: Mapping[str, object], problems: list[tuple[str, str]]) ->
 
 def _request_id(body: Mapping[str, object], problems: list[tuple[str, str]]) -> str | None:
     # The seed's example response spells RequestID, its output table RequestId: read both,
-    # and refuse two that disagree rather than pick one (spec/responses.md §Response shape).
+    # and refuse two that disagree rather than pick one (spec/README.md §3.1).
     found = [(name, body[name]) for name in ("RequestId", "RequestID") if name in body]
     if not found:
         problems.append(("Response.RequestId", "Response.RequestId is missing"))

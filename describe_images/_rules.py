@@ -1,6 +1,6 @@
 """The DescribeImages rules: a typed request -> every violation, each with its code.
 
-The rules and their order are spec/README.md §Rules. Paths use the indexes a client
+The rules and their order are spec/README.md §2.3. Paths use the indexes a client
 sent: :func:`check` takes the sent index of every list element (``None`` means the
 encoder's 0-based indexes, for a request built in code).
 """
@@ -34,7 +34,7 @@ _IMAGE_ID_HELP = "an image ID is img- followed by 8 lower-case letters or digits
 
 
 def violation(reason: str, path: str, message: str) -> Violation:
-    """A rule violation: its code comes from the rule table (spec §Rules)."""
+    """A rule violation: its code comes from the rule table (spec/README.md §2.3)."""
     return Violation(RULES[reason], reason, path, message)
 
 

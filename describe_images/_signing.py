@@ -1,7 +1,7 @@
 """The legacy v1 signature (HmacSHA1 / HmacSHA256): sign requests, verify them.
 
-The algorithm, the error table and the nonce store semantics are spec/signing.md
-(merged into spec/README.md §Signing); the vectors are spec/vectors/signing.json.
+The algorithm, the error table and the nonce store semantics are spec/README.md Part 4
+(merged into spec/README.md Part 4); the vectors are spec/vectors/signing.json.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ __all__ = [
 
 # FACTS "Replay rule": a Timestamp more than 5 minutes off is rejected.
 DEFAULT_MAX_SKEW = 300
-# spec/signing.md §Nonce: "a random positive integer"; kept within a signed 32-bit int so
+# spec/README.md §4.2: "a random positive integer"; kept within a signed 32-bit int so
 # that no server can overflow parsing it.
 MAX_NONCE = 2**31 - 1
 # A Timestamp with more significant digits than this is centuries away from any clock; it
@@ -125,7 +125,7 @@ def _is_utf8(text: str) -> bool:
 
 def _string_to_sign(method: str, host: str, path: str, found: Mapping[str, str]) -> str:
     # Sorted by the names as sent (code point order, as str comparison is), and only then
-    # is "_" replaced: the official SDK sorts first (spec/signing.md §Algorithm, step 2).
+    # is "_" replaced: the official SDK sorts first (spec/README.md §4.1, step 2).
     body = "&".join(
         [f"{_sign_name(name)}={found[name]}" for name in sorted(found) if name != "Signature"]
     )
@@ -381,7 +381,7 @@ def verify(
 
     ``secrets`` maps a SecretId to its SecretKey (None when unknown); ``now`` defaults to
     :func:`time.time`; ``nonces`` enables the replay check (None: no replay check). The
-    checks run in the order of spec/signing.md §Errors, and only a request whose signature
+    checks run in the order of spec/README.md §4.3, and only a request whose signature
     is right is looked at further (its Timestamp read, its nonce recorded).
 
     >>> verify("GET", "cvm.api.qcloud.com", "/v2/index.php",

@@ -31,6 +31,8 @@ def _endpoint(url: str) -> SplitResult:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise UsageError(f"{url[:200]!r} is not an http(s) URL")
+    if "@" in parts.netloc:  # the Host header never carries user information
+        raise UsageError(f"{url[:200]!r}: the URL must not carry user information (user@)")
     return parts
 
 

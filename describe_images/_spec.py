@@ -36,7 +36,7 @@ SIGNATURE_METHODS: Final = ("HmacSHA1", "HmacSHA256")
 
 # An image ID: "img-" and 8 lower-case letters or digits (img-pmqg1cw7).
 IMAGE_ID_RE: Final = re.compile(r"img-[0-9a-z]{8}\Z")
-# An integer in a value: ASCII digits only; leading zeros allowed (spec §Integers).
+# An integer in a value: ASCII digits only; leading zeros allowed (spec/README.md §2.1).
 DIGITS_RE: Final = re.compile(r"[0-9]+\Z")
 
 # Wire names of the business parameters, in encoding order.
@@ -58,7 +58,7 @@ COMMON_PARAMETERS: Final = {
 SCALAR_PARAMETERS: Final = frozenset({*COMMON_PARAMETERS, "Version", "Offset", "Limit"})
 ALL_PARAMETERS: Final = frozenset({*SCALAR_PARAMETERS, "ImageIds", "Filters"})
 
-# The rules in reporting order (spec/README.md §Rules): reason -> code. Violations are
+# The rules in reporting order (spec/README.md §2.3): reason -> code. Violations are
 # sorted by this order first, then by wire order, so the first one is what a server
 # answers.
 RULES: Final = {
@@ -86,7 +86,7 @@ RULES: Final = {
 }
 RULE_RANK: Final = {reason: rank for rank, reason in enumerate(RULES, 1)}
 
-# Suggestions for unknown parameters (spec/README.md §Suggestions): lower-cased name ->
+# Suggestions for unknown parameters (spec/README.md §2.5): lower-cased name ->
 # the parameter meant, covering case slips and the AWS EC2 spellings people carry over.
 TOP_LEVEL_SUGGESTIONS: Final = {
     **{name.lower(): name for name in ALL_PARAMETERS},

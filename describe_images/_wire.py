@@ -1,7 +1,7 @@
 """The dotted-array query-string codec: bytes <-> pairs <-> tree.
 
 Schema-agnostic and pure. The grammar, the limits and every reason name are in
-spec/README.md §Wire format; the names below follow it.
+spec/README.md Part 1; the names below follow it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ._errors import Violation, WireError, wire_violation
 Node = Union[str, "list[Node]", "dict[str, Node]"]
 Pairs = list[tuple[str, str]]
 
-# --- Grammar (spec/README.md §Keys) -------------------------------------------------
+# --- Grammar (spec/README.md §1.4) -------------------------------------------------
 # key     = name *( "." segment )
 # segment = name / index
 # name    = ALPHA *( ALPHA / DIGIT )          ; ASCII only
@@ -113,7 +113,7 @@ def _split(text: str, limits: WireLimits, from_bytes: bool) -> Pairs:
     errors: list[Violation] = []
     pairs: Pairs = []
     # At most one violation per pair: the first of key decoding, key checks, value
-    # decoding, value checks that fails (spec/README.md §Violation order).
+    # decoding, value checks that fails (spec/README.md §1.8).
     for seg in segments:
         raw_key, _, raw_value = seg.partition("=")
         key = _decode(raw_key, None, errors, from_bytes)
@@ -321,7 +321,7 @@ def unflatten(
     """
     # Each violation is ranked by the position of the pair it concerns (then by the depth
     # of its path), so the report reads in wire order whichever pass found it
-    # (spec/README.md §Violation order).
+    # (spec/README.md §1.8).
     ranked: list[_Ranked] = []
     root = _Branch()
     for position, key, value in _checked(pairs, limits, ranked):

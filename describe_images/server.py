@@ -3,7 +3,7 @@
 :func:`make_app` returns a stdlib WSGI application, so it runs under gunicorn, uWSGI or
 any WSGI server; :func:`serve` runs it with the stdlib ``wsgiref`` server. The HTTP
 behaviour (which method, path, content type and size gets which status) is the table in
-spec/responses.md §Server.
+spec/README.md §3.4.
 
     $ describe-images serve --port 8000 &
     $ curl 'http://127.0.0.1:8000/v2/index.php?Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7'
@@ -110,7 +110,7 @@ def make_app(
             status, body = refusal.status, f"{refusal.status}: {refusal}\n".encode()
             headers = [("Content-Type", "text/plain; charset=utf-8"), *refusal.headers]
         except Exception:
-            # spec/responses.md §Server: never a traceback on the wire. The traceback goes
+            # spec/README.md §3.4: never a traceback on the wire. The traceback goes
             # to the log with the RequestId the client sees.
             request_id = str(uuid.uuid4())
             logger.exception("internal error answering RequestId %s", request_id)
@@ -134,7 +134,7 @@ def make_app(
 
 
 def _json(payload: object) -> bytes:
-    # ASCII-only and compact: no client can get the charset wrong (spec §Server).
+    # ASCII-only and compact: no client can get the charset wrong (spec/README.md §3.4).
     return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
@@ -153,7 +153,7 @@ def _answer(
         raw = _environ_bytes(environ.get("QUERY_STRING", ""))
     elif method == "POST":
         # The API documents POST parameters as the form body only: the query string of a
-        # POST is ignored, never merged (spec/responses.md §Server).
+        # POST is ignored, never merged (spec/README.md §3.4).
         raw = _read_form(environ, max_body_bytes)
     else:
         raise _HttpRefusal(

@@ -1,7 +1,7 @@
 """The dotted-array query-string codec (public submodule).
 
 Schema-agnostic: ``parse_query`` (bytes -> pairs), ``unflatten`` (pairs -> tree),
-``flatten`` (tree -> pairs) and ``format_query`` (pairs -> str). See spec/README.md §Wire.
+``flatten`` (tree -> pairs) and ``format_query`` (pairs -> str). See spec/README.md Part 1.
 """
 
 from ._errors import WireError

@@ -1,6 +1,6 @@
 """Shared hypothesis strategies.
 
-Wire level (the codec, spec/README.md §Wire format): names, keys, pair lists, trees, and
+Wire level (the codec, spec/README.md Part 1): names, keys, pair lists, trees, and
 hostile str/bytes input built from the fragments that reach the codec's corners.
 Request-level strategies go below the wire ones.
 """

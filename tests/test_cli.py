@@ -455,11 +455,11 @@ def test_conformance_unreachable_and_bad_url() -> None:
     )
     assert out.splitlines()[-1] == "0 passed, 1 failed"
 
-    status, out, _ = run("conformance", "ftp://example.com/x")
-    assert (status, out) == (
-        2,
-        "describe-images conformance: 'ftp://example.com/x' is not an "
-        "http(s)://host[:port][/path] URL\n",
+    status, out, err = run("conformance", "ftp://example.com/x")
+    assert (status, out) == (2, "")
+    assert err == (
+        "describe-images: error: 'ftp://example.com/x' is not an "
+        "http(s)://host[:port][/path] URL\n"
     )
     status, _, err = run("conformance", "http://127.0.0.1/", "--method", "PUT")
     assert status == 2 and "argument --method: invalid choice: 'PUT'" in err
@@ -570,3 +570,14 @@ def test_sign_and_verify_write_to_the_given_err(monkeypatch: pytest.MonkeyPatch)
     status, _, err = run("verify", "http://h/?a=1", "--credentials", "/nonexistent/keys.json")
     assert status == 2
     assert "cannot read credentials" in err and err.count("\n") == 1
+
+
+def test_sign_refuses_user_information_in_the_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKID")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "key")
+    status, out, err = run("sign", "{}", "--endpoint", "http://u@h/v2/index.php")
+    assert (status, out) == (2, "")
+    assert err == (
+        "describe-images sign: 'http://u@h/v2/index.php': the URL must not carry user "
+        "information (user@)\n"
+    )

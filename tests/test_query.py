@@ -241,7 +241,7 @@ def test_the_seed_example_1_answers_the_seed_response() -> None:
 
 def test_the_seed_example_2_answers_the_private_images() -> None:
     # The seed's Example 2 response shows a PUBLIC_IMAGE for a PRIVATE_IMAGE filter; the
-    # semantics win over that copy-paste (spec/responses.md §Query semantics).
+    # semantics win over that copy-paste (spec/README.md §3.2).
     request = decode_request(
         "Action=DescribeImages&Version=2017-03-12"
         "&Filters.1.Name=image-type&Filters.1.Values.1=PRIVATE_IMAGE"

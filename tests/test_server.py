@@ -28,7 +28,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from describe_images import AuthError, DescribeImagesError, Violation, decode_request
+from describe_images import AuthError, DescribeImagesError, UsageError, Violation, decode_request
 from describe_images._catalog import default_catalog
 from describe_images._conformance import (
     PROBE_QUERY,
@@ -1049,11 +1049,9 @@ def test_conformance_probe_not_http() -> None:
     ],
 )
 def test_conformance_refuses_bad_urls(url: str) -> None:
-    status, lines = conformance(url, vectors=SMALL)
-    assert status == 2
-    assert lines == [
-        f"describe-images conformance: {url!r} is not an http(s)://host[:port][/path] URL"
-    ]
+    with pytest.raises(UsageError) as info:
+        conformance(url, vectors=SMALL)
+    assert str(info.value) == f"{url!r} is not an http(s)://host[:port][/path] URL"
 
 
 def test_conformance_refuses_bad_method() -> None:

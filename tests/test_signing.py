@@ -595,7 +595,7 @@ def test_changing_one_character_of_a_name_fails(
     at = data.draw(st.integers(0, len(name) - 1), label="position")
     renamed = name[:at] + data.draw(SAFE_CHARS, label="new character") + name[at + 1 :]
     signed_as = {n.replace("_", ".") for n, _ in pairs}
-    # Known weakness (spec/signing.md): '_' and '.' in a name sign the same.
+    # Known weakness (spec/README.md Part 4): '_' and '.' in a name sign the same.
     assume(renamed.replace("_", ".") not in signed_as)
     pairs[index] = (renamed, value)
     with pytest.raises(AuthError) as info:
