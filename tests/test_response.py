@@ -29,7 +29,7 @@ from describe_images._spec import IMAGE_ID_RE, IMAGE_TYPES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The seed's example response, character for character (../shared/seed/).
+# The seed's example response, character for character (spec/seed/).
 SEED_RESPONSE_TEXT = """{
     "Response": {
         "ImageSet": [
