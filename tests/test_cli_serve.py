@@ -28,35 +28,10 @@ import pytest
 
 from describe_images._cli import main
 from describe_images._conformance import load_vectors
+from tests.seed import SEED_1_QUERY, SEED_1_RESPONSE, SEED_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 API_PATH = "/v2/index.php"
-SEED_1_QUERY = "Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7"
-#: The seed's Example 1 response, verbatim (spec/seed/DescribeImages-2017-03-12.txt).
-#: The seed spells the id ``RequestID``; the API (and this server) spell it ``RequestId``.
-SEED_1_RESPONSE = """
-{
-    "Response": {
-        "ImageSet": [
-            {
-                "ImageId": "img-pmqg1cw7",
-                "ImageOsName": "centos6.6x86_32",
-                "ImageType": "PUBLIC_IMAGE",
-                "ImageCreateTime": "1970-01-01T00:00:00+00:00",
-                "ImageStatus": "NORMAL",
-                "ImageName": "Centos 6.6 32-bit",
-                "ImageDescription": "Centos 6.6 32-bit",
-                "Creator": "PUBLIC"
-            }
-        ],
-        "TotalCount": 1,
-        "RequestID": "5920380e-277a-420a-a221-0caac3eb7159"
-    }
-}
-"""
-SEED_FILE = (
-    Path(__file__).resolve().parent.parent / "spec" / "seed" / "DescribeImages-2017-03-12.txt"
-)
 UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 SECRET_ID = "AKIDcliServeTest0000000000000000000"
 SECRET_KEY = "cliServeTestSecretKey0000000000"

@@ -26,29 +26,12 @@ from describe_images._response import (
     ResponseFormatError,
 )
 from describe_images._spec import IMAGE_ID_RE, IMAGE_TYPES
+from tests.seed import SEED_1_RESPONSE
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # The seed's example response, character for character (spec/seed/).
-SEED_RESPONSE_TEXT = """{
-    "Response": {
-        "ImageSet": [
-            {
-                "ImageId": "img-pmqg1cw7",
-                "ImageOsName": "centos6.6x86_32",
-                "ImageType": "PUBLIC_IMAGE",
-                "ImageCreateTime": "1970-01-01T00:00:00+00:00",
-                "ImageStatus": "NORMAL",
-                "ImageName": "Centos 6.6 32-bit",
-                "ImageDescription": "Centos 6.6 32-bit",
-                "Creator": "PUBLIC"
-            }
-        ],
-        "TotalCount": 1,
-        "RequestID": "5920380e-277a-420a-a221-0caac3eb7159"
-    }
-}
-"""
+SEED_RESPONSE_TEXT = SEED_1_RESPONSE
 SEED_IMAGE = Image(
     image_id="img-pmqg1cw7",
     image_os_name="centos6.6x86_32",

@@ -55,6 +55,7 @@ from describe_images.server import (
     serve,
     serve_main,
 )
+from tests.seed import SEED_1_IMAGE
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -65,16 +66,6 @@ SEED_2 = (
     "Action=DescribeImages&Version=2017-03-12"
     "&Filters.1.Name=image-type&Filters.1.Values.1=PRIVATE_IMAGE"
 )
-SEED_1_IMAGE = {
-    "ImageId": "img-pmqg1cw7",
-    "ImageOsName": "centos6.6x86_32",
-    "ImageType": "PUBLIC_IMAGE",
-    "ImageCreateTime": "1970-01-01T00:00:00+00:00",
-    "ImageStatus": "NORMAL",
-    "ImageName": "Centos 6.6 32-bit",
-    "ImageDescription": "Centos 6.6 32-bit",
-    "Creator": "PUBLIC",
-}
 FORM = "application/x-www-form-urlencoded"
 UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 
