@@ -34,6 +34,7 @@ from describe_images._spec import (
     MAX_FILTERS,
     MAX_LIMIT,
 )
+from tests.seed import SEED_1_IMAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_VECTORS = ROOT / "spec" / "vectors" / "query.json"
@@ -221,18 +222,7 @@ def test_the_seed_example_1_answers_the_seed_response() -> None:
     answer = run(request, default_catalog(), request_id="5920380e-277a-420a-a221-0caac3eb7159")
     assert answer.to_dict() == {
         "Response": {
-            "ImageSet": [
-                {
-                    "ImageId": "img-pmqg1cw7",
-                    "ImageOsName": "centos6.6x86_32",
-                    "ImageType": "PUBLIC_IMAGE",
-                    "ImageCreateTime": "1970-01-01T00:00:00+00:00",
-                    "ImageStatus": "NORMAL",
-                    "ImageName": "Centos 6.6 32-bit",
-                    "ImageDescription": "Centos 6.6 32-bit",
-                    "Creator": "PUBLIC",
-                }
-            ],
+            "ImageSet": [SEED_1_IMAGE],
             "TotalCount": 1,
             "RequestId": "5920380e-277a-420a-a221-0caac3eb7159",
         }
