@@ -23,7 +23,7 @@ from ._errors import AuthError, ErrorCode, RequestError, Violation, WireError, w
 from ._model import DescribeImagesRequest
 from ._rules import validate
 from ._spec import DIGITS_RE, HOST, PATH
-from ._wire import format_query
+from ._wire import format_query, is_utf8
 
 __all__ = [
     "DEFAULT_MAX_SKEW",
@@ -87,7 +87,7 @@ def _collect(params: Params) -> dict[str, str]:
         ):
             raise TypeError(f"a parameter is a (str, str) pair, not {item!r:.60}")
         name, value = item
-        if not (name.isascii() and value.isascii()) and not _is_utf8(name + value):
+        if not (name.isascii() and value.isascii()) and not is_utf8(name + value):
             problems.append(
                 wire_violation(
                     "bad-utf8", name, f"{name[:40]!r} is not valid UTF-8 (lone surrogate)"
@@ -113,14 +113,6 @@ def _collect(params: Params) -> dict[str, str]:
     if problems:
         raise WireError(problems)
     return found
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _string_to_sign(method: str, host: str, path: str, found: Mapping[str, str]) -> str:

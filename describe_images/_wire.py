@@ -137,7 +137,7 @@ def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -
         path, what = raw, f"the key {_q(raw)}"
     else:
         path, what = key, f"the value of {_q(key)}"
-    if not raw.isascii() and not _is_utf8(raw):
+    if not raw.isascii() and not is_utf8(raw):
         # Lone surrogates: undecodable bytes (from_bytes) or a str that is not text.
         if key is None:
             path = _printable(raw, from_bytes)
@@ -163,7 +163,7 @@ def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -
         return None
 
 
-def _is_utf8(text: str) -> bool:
+def is_utf8(text: str) -> bool:
     """Whether ``text`` has no lone surrogate, i.e. is encodable as UTF-8."""
     try:
         text.encode("utf-8")
