@@ -14,12 +14,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, NoReturn, TextIO
 
-from ._decode import decode_request
+from ._decode import decode_request, query_part
 from ._encode import encode_query
 from ._errors import RequestError, UsageError
 from ._model import DescribeImagesRequest
 from ._rules import validate
-from ._wire import parse_query, unflatten
+from ._wire import DEFAULT_LIMITS, parse_query, unflatten
 
 PROG = "describe-images"
 
@@ -97,11 +97,8 @@ def _cmd_encode(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextI
 
 
 def _cmd_decode(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
-    text = _read(args.query, stdin)
-    if text.lower().startswith(("http://", "https://")) or text.startswith("/"):
-        text = text.partition("?")[2].partition("#")[0]
     try:
-        tree = unflatten(parse_query(text))
+        tree = unflatten(parse_query(query_part(_read(args.query, stdin), DEFAULT_LIMITS)))
     except RequestError as error:
         _dump(_failure(error), out)
         return 1

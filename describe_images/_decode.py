@@ -1,9 +1,10 @@
 """Query string -> typed DescribeImages request, or every violation it has.
 
-pairs -> (keys classified against the schema) -> request -> rules. Keys are classified
-by one dictionary lookup each in a table of every valid key with a small index; any
-other key, a duplicate or a gap sends the query through the general codec
-(:func:`unflatten`), which finds and names every wire problem (spec/README.md §2.2).
+query -> pairs -> (keys placed in the schema) -> request -> rules. A plain query whose
+keys all come from the table of keys a valid request can use is placed by a *plan* kept
+per key layout; anything else (another key, a duplicate, a gap, an escape problem) goes
+through the general codec (:func:`unflatten`), which finds and names every wire problem,
+then key-by-key placement (spec/README.md §2.2). Both give the same result.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from ._rules import check, invalid_limit, invalid_offset, shown, violation
 from ._spec import (
     ACTION,
     COMMON_PARAMETERS,
-    MAX_FILTER_VALUES,
-    MAX_FILTERS,
+    IMAGE_KEYS,
     MAX_IMAGE_IDS,
     MAX_OFFSET,
+    NAME_KEYS,
     RULE_RANK,
     SCALAR_PARAMETERS,
+    VALUE_KEYS,
     VERSION,
 )
 from ._wire import (
@@ -46,36 +48,24 @@ from ._wire import (
 # A classified key: (kind, list index, value index, scalar name).
 _SCALAR, _IMAGE, _FILTER_NAME, _FILTER_VALUE = range(4)
 _Kind = tuple[int, int, int, str]
-_EMPTY: tuple[str, ...] = ()
 
 
-def _keys(count: int, template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The keys of a list's first ``count`` elements, for base 0 and for base 1."""
-    return tuple(tuple(template.format(i) for i in range(base, base + count)) for base in (0, 1))  # type: ignore[return-value]  # exactly two bases
-
-
-# Every key a valid request can use, for both bases, and one element more per list.
-_IMAGE_KEYS = _keys(MAX_IMAGE_IDS + 1, "ImageIds.{}")
-_NAME_KEYS = _keys(MAX_FILTERS + 1, "Filters.{}.Name")
-_VALUE_KEYS = tuple(
-    _keys(MAX_FILTER_VALUES + 1, f"Filters.{i}.Values.{{}}") for i in range(MAX_FILTERS + 2)
-)
 # Per filter index: the value keys from base 0, from base 1, and all of them.
-_VALUE_ROWS = tuple((zero, one, frozenset(zero + one)) for zero, one in _VALUE_KEYS)
+_VALUE_ROWS = tuple((zero, one, frozenset(zero + one)) for zero, one in VALUE_KEYS)
 # The sent indexes of a list of n elements from base 0 and from base 1.
 _RANGES = tuple(tuple(range(base, base + n) for n in range(MAX_IMAGE_IDS + 2)) for base in (0, 1))
 _KEY_SET = frozenset(
     [
         *SCALAR_PARAMETERS,
-        *_IMAGE_KEYS[0],
-        *_IMAGE_KEYS[1],
-        *_NAME_KEYS[0],
-        *_NAME_KEYS[1],
-        *(key for row in _VALUE_KEYS for keys in row for key in keys),
+        *IMAGE_KEYS[0],
+        *IMAGE_KEYS[1],
+        *NAME_KEYS[0],
+        *NAME_KEYS[1],
+        *(key for row in VALUE_KEYS for keys in row for key in keys),
     ]
 )
-_IMAGE_KEY_SET = frozenset(_IMAGE_KEYS[0] + _IMAGE_KEYS[1])
-_NAME_KEY_SET = frozenset(_NAME_KEYS[0] + _NAME_KEYS[1])
+_IMAGE_KEY_SET = frozenset(IMAGE_KEYS[0] + IMAGE_KEYS[1])
+_NAME_KEY_SET = frozenset(NAME_KEYS[0] + NAME_KEYS[1])
 _TABLE_MAX_KEY = max(map(len, _KEY_SET))
 _TABLE_MAX_DEPTH = max(k.count(".") + 1 for k in _KEY_SET)
 _TABLE_MAX_INDEX = MAX_IMAGE_IDS + 1
@@ -167,7 +157,7 @@ class _Plan:
         "value_index",
     )
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self) -> None:
         self.scalar_names: tuple[str, ...] = ()
         self.scalars: _Getter = _getter(())
         self.images: _Getter = _getter(())
@@ -195,7 +185,7 @@ def _plan(keys: Sequence[str]) -> _Plan | None:
     present = at.keys()
     if len(at) != len(keys) or not present <= _KEY_SET:
         return None
-    plan = _Plan(keys)
+    plan = _Plan()
     names = tuple(present & SCALAR_PARAMETERS)
     plan.scalar_names = names
     plan.scalars = _getter([at[name] for name in names])
@@ -204,19 +194,19 @@ def _plan(keys: Sequence[str]) -> _Plan | None:
         count = len(present & _IMAGE_KEY_SET)
         if count:
             base = 0 if "ImageIds.0" in at else 1
-            if count > len(_IMAGE_KEYS[base]):  # keys of both bases: not contiguous
+            if count > len(IMAGE_KEYS[base]):  # keys of both bases: not contiguous
                 return None
-            plan.images = _getter([at[key] for key in _IMAGE_KEYS[base][:count]])
+            plan.images = _getter([at[key] for key in IMAGE_KEYS[base][:count]])
             plan.image_index = _RANGES[base][count]
             used += count
         count = len(present & _NAME_KEY_SET)
         if count:
             base = 0 if "Filters.0.Name" in at else 1
-            if count > len(_NAME_KEYS[base]):  # keys of both bases: not contiguous
+            if count > len(NAME_KEYS[base]):  # keys of both bases: not contiguous
                 return None
             plan.filter_index = _RANGES[base][count]
             filters, value_index = [], []
-            for i, name in zip(plan.filter_index, _NAME_KEYS[base][:count], strict=True):
+            for i, name in zip(plan.filter_index, NAME_KEYS[base][:count], strict=True):
                 zero, one, either = _VALUE_ROWS[i]
                 values = len(present & either)
                 row = zero if zero[0] in at else one
@@ -298,7 +288,7 @@ def decode_request(
     ('img-pmqg1cw7',)
     """
     if isinstance(query, (str, bytes, bytearray, memoryview)):
-        text = _query_part(query, limits)
+        text = query_part(query, limits)
         flat = plain_query_flat(text, limits) if _table_fits(limits) else None
         if flat is not None:
             collected = _collect_fast(flat)
@@ -422,7 +412,7 @@ def _in_order(found: list[Violation], keys: Sequence[str]) -> list[Violation]:
     return sorted(found, key=lambda v: (RULE_RANK[v.reason], first.get(v.path, -1)))
 
 
-def _query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) -> str | bytes:
+def query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) -> str | bytes:
     """The query of a URL (after ``?``, before ``#``); a bare query or body as it is."""
     if isinstance(query, (bytearray, memoryview)):
         query = bytes(query)

@@ -9,22 +9,8 @@ from __future__ import annotations
 from typing import Literal
 
 from ._model import DescribeImagesRequest
-from ._spec import ACTION, MAX_FILTER_VALUES, MAX_FILTERS, MAX_IMAGE_IDS, VERSION
+from ._spec import ACTION, IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
 from ._wire import SAFE_RE, quote
-
-
-def _keys(base: int) -> tuple[list[str], list[str], list[list[str]]]:
-    # Pre-built keys for every index a valid request uses (and one more).
-    images = [f"ImageIds.{i}" for i in range(base, base + MAX_IMAGE_IDS + 1)]
-    names = [f"Filters.{i}.Name" for i in range(base, base + MAX_FILTERS + 1)]
-    values = [
-        [f"Filters.{i}.Values.{j}" for j in range(base, base + MAX_FILTER_VALUES + 1)]
-        for i in range(base, base + MAX_FILTERS + 1)
-    ]
-    return images, names, values
-
-
-_KEYS = (_keys(0), _keys(1))
 
 
 def encode_request(
@@ -40,7 +26,7 @@ def encode_request(
     """
     if base != 0 and base != 1:
         raise ValueError(f"base must be 0 or 1, not {base!r}")
-    image_keys, name_keys, value_keys = _KEYS[base]
+    image_keys, name_keys = IMAGE_KEYS[base], NAME_KEYS[base]
     common = request.common
     action = ACTION if common.action is None else common.action
     pairs = [("Action", action), ("Version", VERSION)]
@@ -51,9 +37,9 @@ def encode_request(
         ]
     for i, item in enumerate(request.filters):
         if i < len(name_keys):
-            name_key, keys = name_keys[i], value_keys[i]
+            name_key, keys = name_keys[i], VALUE_KEYS[i + base][base]
         else:
-            name_key, keys = f"Filters.{i + base}.Name", []
+            name_key, keys = f"Filters.{i + base}.Name", ()
         pairs.append((name_key, item.name))
         pairs += [
             (keys[j] if j < len(keys) else f"Filters.{i + base}.Values.{j + base}", value)
@@ -80,6 +66,4 @@ def encode_query(request: DescribeImagesRequest, base: Literal[0, 1] = 0) -> str
     """
     safe = SAFE_RE.match
     # Keys built here are safe by construction; only values may need escaping.
-    return "&".join(
-        [f"{k}={v if safe(v) else quote(v)}" for k, v in encode_request(request, base)]
-    )
+    return "&".join([f"{k}={v if safe(v) else quote(v)}" for k, v in encode_request(request, base)])

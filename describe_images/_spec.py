@@ -96,3 +96,24 @@ TOP_LEVEL_SUGGESTIONS: Final = {
     "nexttoken": "Offset",
 }
 FILTER_FIELD_SUGGESTIONS: Final = {"name": "Name", "values": "Values", "value": "Values"}
+
+
+# --- Wire keys, pre-built ------------------------------------------------------------------
+# Every key a valid request can use, for base 0 and base 1, and one element more per list
+# (so the 1-based form of every valid request is here too). The encoder writes these and
+# the decoder's fast path recognises them (spec/README.md §2.2, §2.7).
+
+
+def _list_keys(count: int, template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of a list's first ``count`` elements, from base 0 and from base 1."""
+    zero = tuple(template.format(i) for i in range(count))
+    one = tuple(template.format(i) for i in range(1, count + 1))
+    return zero, one
+
+
+IMAGE_KEYS: Final = _list_keys(MAX_IMAGE_IDS + 1, "ImageIds.{}")
+NAME_KEYS: Final = _list_keys(MAX_FILTERS + 1, "Filters.{}.Name")
+# VALUE_KEYS[i][base]: the value keys of the filter sent with index i.
+VALUE_KEYS: Final = tuple(
+    _list_keys(MAX_FILTER_VALUES + 1, f"Filters.{i}.Values.{{}}") for i in range(MAX_FILTERS + 2)
+)
