@@ -42,7 +42,7 @@ def _read(arg: str, stdin: TextIO) -> str:
 def _failure(error: RequestError) -> dict[str, Any]:
     return {
         "valid": False,
-        "error": {"Code": error.code.value, "Message": error.message},
+        "error": {"Code": error.code, "Message": error.message},
         "violations": [v.to_dict() for v in error.violations],
     }
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
 
-from ._errors import RequestError, Violation, WireError
+from ._errors import RULE_RANK, RequestError, Violation, WireError, violation
 from ._model import (
     DEFAULT_COMMON,
     CommonParams,
@@ -22,7 +22,7 @@ from ._model import (
     trusted_filter,
     unknown_parameter,
 )
-from ._rules import check, invalid_limit, invalid_offset, shown, violation
+from ._rules import check, invalid_limit, invalid_offset, shown
 from ._spec import (
     ACTION,
     COMMON_PARAMETERS,
@@ -30,7 +30,6 @@ from ._spec import (
     MAX_IMAGE_IDS,
     MAX_OFFSET,
     NAME_KEYS,
-    RULE_RANK,
     SCALAR_PARAMETERS,
     VALUE_KEYS,
     VERSION,

@@ -10,13 +10,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import RequestError, Violation
+from ._errors import RULE_RANK, RequestError, Violation, violation
 from ._spec import (
     ACTION,
     COMMON_PARAMETERS,
     FILTER_FIELD_SUGGESTIONS,
-    RULE_RANK,
-    RULES,
     TOP_LEVEL_SUGGESTIONS,
     VERSION,
 )
@@ -141,9 +139,7 @@ class DescribeImagesRequest:
 def _wrong_type(path: str, expected: str, value: object) -> Violation:
     got = "a bool" if isinstance(value, bool) else f"a {_json_type(value)}"
     where = path or "the request"
-    return Violation(
-        RULES["wrong-type"], "wrong-type", path, f"{where} must be {expected}, not {got}"
-    )
+    return violation("wrong-type", path, f"{where} must be {expected}, not {got}")
 
 
 def _json_type(value: object) -> str:
@@ -182,8 +178,7 @@ class _FromDict:
         if version is not None and version != VERSION:
             if isinstance(version, str):
                 self.problems.append(
-                    Violation(
-                        RULES["unsupported-version"],
+                    violation(
                         "unsupported-version",
                         "Version",
                         f"Version {version!r} is not supported; use {VERSION!r}",
@@ -292,7 +287,7 @@ def unknown_parameter(key: str) -> Violation:
     better = suggest(key)
     if better is not None:
         message += f"; did you mean {better}?"
-    return Violation(RULES["unknown-parameter"], "unknown-parameter", key, message)
+    return violation("unknown-parameter", key, message)
 
 
 def _unknown_key(key: object) -> Violation:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._errors import Violation
+from ._errors import RULE_RANK, Violation, violation
 from ._model import DescribeImagesRequest, Filter
 from ._spec import (
     ACTION,
@@ -25,17 +25,10 @@ from ._spec import (
     MAX_LIMIT,
     MAX_OFFSET,
     MIN_LIMIT,
-    RULE_RANK,
-    RULES,
     SIGNATURE_METHODS,
 )
 
 _IMAGE_ID_HELP = "an image ID is img- followed by 8 lower-case letters or digits (img-pmqg1cw7)"
-
-
-def violation(reason: str, path: str, message: str) -> Violation:
-    """A rule violation: its code comes from the rule table (spec/README.md §2.3)."""
-    return Violation(RULES[reason], reason, path, message)
 
 
 def shown(value: object, width: int = 40) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol, TypeAlias
 
 from ._encode import encode_request
-from ._errors import AuthError, ErrorCode, RequestError, Violation, WireError, wire_violation
+from ._errors import AuthError, RequestError, Violation, WireError, violation
 from ._model import DescribeImagesRequest
 from ._rules import validate
 from ._spec import DIGITS_RE, HOST, PATH
@@ -89,7 +89,7 @@ def _collect(params: Params) -> dict[str, str]:
         name, value = item
         if not (name.isascii() and value.isascii()) and not is_utf8(name + value):
             problems.append(
-                wire_violation(
+                violation(
                     "bad-utf8", name, f"{name[:40]!r} is not valid UTF-8 (lone surrogate)"
                 )
             )
@@ -99,11 +99,11 @@ def _collect(params: Params) -> dict[str, str]:
             found[name] = value
         elif first == name:
             problems.append(
-                wire_violation("duplicate-key", name, f"{name!r} is sent more than once")
+                violation("duplicate-key", name, f"{name!r} is sent more than once")
             )
         else:
             problems.append(
-                wire_violation(
+                violation(
                     "duplicate-key",
                     name,
                     f"{name!r} and {first!r} are the same name in the string to sign "
@@ -144,7 +144,7 @@ def _digest(secret_key: str, text: str, signature_method: str | None) -> str:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise WireError(
-            [wire_violation("bad-utf8", "", "the method, host or path is not valid UTF-8")]
+            [violation("bad-utf8", "", "the method, host or path is not valid UTF-8")]
         ) from exc
     mac = hmac.new(secret_key.encode("utf-8"), data, algorithm)
     return base64.b64encode(mac.digest()).decode("ascii")
@@ -234,8 +234,7 @@ class NonceStoreFull(AuthError):
     def __init__(self, max_entries: int) -> None:
         super().__init__(
             [
-                Violation(
-                    ErrorCode.REQUEST_LIMIT_EXCEEDED,
+                violation(
                     "nonce-store-full",
                     "Nonce",
                     f"the replay cache holds {max_entries} live nonces, its maximum; "
@@ -319,14 +318,9 @@ class MemoryNonceStore:
 _REQUIRED = ("Timestamp", "Nonce", "SecretId")
 
 
-def _auth(code: ErrorCode, reason: str, path: str, message: str) -> Violation:
-    return Violation(code, reason, path, message)
-
-
 def _presence(found: Mapping[str, str]) -> list[Violation]:
     problems = [
-        _auth(
-            ErrorCode.MISSING_PARAMETER,
+        violation(
             "missing-parameter",
             name,
             f"{name} is required on a signed request",
@@ -336,8 +330,7 @@ def _presence(found: Mapping[str, str]) -> list[Violation]:
     ]
     if not found.get("Signature"):
         problems.append(
-            _auth(
-                ErrorCode.SIGNATURE_FAILURE,
+            violation(
                 "missing-signature",
                 "Signature",
                 "the request is not signed: Signature is missing or empty",
@@ -399,8 +392,7 @@ def verify(
     if secret_key is None:
         raise AuthError(
             [
-                _auth(
-                    ErrorCode.SECRET_ID_NOT_FOUND,
+                violation(
                     "unknown-secret-id",
                     "SecretId",
                     f"SecretId {secret_id[:64]!r} is not known",
@@ -421,8 +413,7 @@ def verify(
     if not hmac.compare_digest(expected, given):
         raise AuthError(
             [
-                _auth(
-                    ErrorCode.SIGNATURE_FAILURE,
+                violation(
                     "bad-signature",
                     "Signature",
                     "the signature does not match the request (check the SecretKey, the "
@@ -434,8 +425,7 @@ def verify(
     if timestamp is None:
         raise AuthError(
             [
-                _auth(
-                    ErrorCode.INVALID_PARAMETER,
+                violation(
                     "not-an-integer",
                     "Timestamp",
                     f"Timestamp is {found['Timestamp'][:40]!r}; "
@@ -448,8 +438,7 @@ def verify(
     if abs(now - timestamp) > max_skew:
         raise AuthError(
             [
-                _auth(
-                    ErrorCode.SIGNATURE_EXPIRE,
+                violation(
                     "timestamp-skew",
                     "Timestamp",
                     f"Timestamp {found['Timestamp'][:40]} is more than {max_skew:g} s "
@@ -462,8 +451,7 @@ def verify(
     ):
         raise AuthError(
             [
-                _auth(
-                    ErrorCode.REPLAY_ATTACK,
+                violation(
                     "nonce-reused",
                     "Nonce",
                     f"Nonce {found['Nonce'][:40]} was already used with this SecretId "

@@ -92,7 +92,7 @@ def sign_main(
     except RequestError as exc:
         for violation in exc.violations:
             print(
-                f"{violation.code.value} ({violation.reason}) {violation.path}: "
+                f"{violation.code} ({violation.reason}) {violation.path}: "
                 f"{violation.message}",
                 file=err,
             )
@@ -165,7 +165,7 @@ def verify_main(
     except RequestError as exc:
         verdict = {
             "valid": False,
-            "code": exc.code.value,
+            "code": exc.code,
             "message": exc.message,
             "violations": [v.to_dict() for v in exc.violations],
         }

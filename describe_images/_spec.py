@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ._errors import ErrorCode
-
 ACTION: Final = "DescribeImages"
 VERSION: Final = "2017-03-12"
 HOST: Final = "image.api.qcloud.com"
@@ -58,33 +56,8 @@ COMMON_PARAMETERS: Final = {
 SCALAR_PARAMETERS: Final = frozenset({*COMMON_PARAMETERS, "Version", "Offset", "Limit"})
 ALL_PARAMETERS: Final = frozenset({*SCALAR_PARAMETERS, "ImageIds", "Filters"})
 
-# The rules in reporting order (spec/README.md §2.3): reason -> code. Violations are
-# sorted by this order first, then by wire order, so the first one is what a server
-# answers.
-RULES: Final = {
-    # Any codec reason (bad-key, index-gap, ...) ranks before every rule below.
-    "wrong-shape": ErrorCode.INVALID_PARAMETER,
-    "wrong-type": ErrorCode.INVALID_PARAMETER,  # from_dict only: a JSON value of the wrong type
-    "missing-parameter": ErrorCode.MISSING_PARAMETER,
-    "unsupported-action": ErrorCode.INVALID_ACTION,
-    "unknown-parameter": ErrorCode.UNKNOWN_PARAMETER,
-    "unsupported-version": ErrorCode.INVALID_PARAMETER_VALUE,
-    "not-an-integer": ErrorCode.INVALID_PARAMETER,
-    "unsupported-signature-method": ErrorCode.INVALID_PARAMETER_VALUE,
-    "coexist-imageids-filters": ErrorCode.COEXIST_IMAGE_IDS_FILTERS,
-    "too-many-filters": ErrorCode.INVALID_FILTER,
-    "missing-filter-name": ErrorCode.INVALID_FILTER,
-    "unknown-filter-name": ErrorCode.INVALID_FILTER,
-    "missing-filter-values": ErrorCode.INVALID_FILTER,
-    "too-many-filter-values": ErrorCode.INVALID_FILTER,
-    "empty-filter-value": ErrorCode.INVALID_FILTER,
-    "invalid-filter-value": ErrorCode.INVALID_FILTER,
-    "malformed-image-id": ErrorCode.MALFORMED_IMAGE_ID,
-    "too-many-image-ids": ErrorCode.LIMIT_EXCEEDED,
-    "invalid-offset": ErrorCode.INVALID_PARAMETER_VALUE,
-    "invalid-limit": ErrorCode.INVALID_LIMIT,
-}
-RULE_RANK: Final = {reason: rank for rank, reason in enumerate(RULES, 1)}
+# The rules in reporting order, and their codes, live with the rest of the reason
+# vocabulary in _errors (spec/README.md §2.3).
 
 # Suggestions for unknown parameters (spec/README.md §2.5): lower-cased name ->
 # the parameter meant, covering case slips and the AWS EC2 spellings people carry over.

@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Literal, NoReturn, Union
 from urllib.parse import unquote_to_bytes
 
-from ._errors import Violation, WireError, wire_violation
+from ._errors import Violation, WireError, violation
 
 Node = Union[str, "list[Node]", "dict[str, Node]"]
 Pairs = list[tuple[str, str]]
@@ -63,7 +63,7 @@ def _q(text: str) -> str:
 
 
 def _too_large(path: str, what: str, cap: int, cap_name: str) -> Violation:
-    return wire_violation("too-large", path, f"{what}; at most {cap} are allowed ({cap_name})")
+    return violation("too-large", path, f"{what}; at most {cap} are allowed ({cap_name})")
 
 
 # --- bytes/str -> pairs ----------------------------------------------------------------
@@ -96,7 +96,7 @@ def parse_query(
         # as bad-utf8 in _decode, together with every other problem.
         return _split(bytes(given).decode("utf-8", "surrogateescape"), limits, from_bytes=True)
     raise WireError(
-        [wire_violation("bad-pair", "", f"a query is str or bytes, not {type(given).__name__}")]
+        [violation("bad-pair", "", f"a query is str or bytes, not {type(given).__name__}")]
     )
 
 
@@ -143,13 +143,13 @@ def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -
             path = _printable(raw, from_bytes)
             shown = repr(raw.encode("utf-8", "surrogateescape"))[1:] if from_bytes else repr(raw)
             what = f"the key {shown if len(shown) <= 62 else shown[:60] + '...'}"
-        out.append(wire_violation("bad-utf8", path, f"{what} is not valid UTF-8"))
+        out.append(violation("bad-utf8", path, f"{what} is not valid UTF-8"))
         return None
     if "%" not in raw:  # the fast path: nothing to unquote
         return raw.replace("+", " ")
     if BAD_PERCENT_RE.search(raw):
         out.append(
-            wire_violation(
+            violation(
                 "bad-percent-escape",
                 path,
                 f"{what} has a '%' not followed by two hex digits; write a literal '%' as %25",
@@ -159,7 +159,7 @@ def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -
     try:
         return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
-        out.append(wire_violation("bad-utf8", path, f"{what} does not percent-decode to UTF-8"))
+        out.append(violation("bad-utf8", path, f"{what} does not percent-decode to UTF-8"))
         return None
 
 
@@ -190,7 +190,7 @@ def _check_key(key: str, limits: WireLimits, out: list[Violation]) -> bool:
         out.append(_too_large(key[:cap], what, cap, "max_key_length"))
         return False
     if CONTROL_RE.search(key):
-        out.append(wire_violation("control-character", key, f"the key {_q(key)} {_CONTROL_HELP}"))
+        out.append(violation("control-character", key, f"the key {_q(key)} {_CONTROL_HELP}"))
         return False
     return True
 
@@ -203,7 +203,7 @@ def _check_value(key: str, value: str, limits: WireLimits, out: list[Violation])
         return False
     if CONTROL_RE.search(value):
         out.append(
-            wire_violation("control-character", key, f"the value of {_q(key)} {_CONTROL_HELP}")
+            violation("control-character", key, f"the value of {_q(key)} {_CONTROL_HELP}")
         )
         return False
     return True
@@ -232,7 +232,7 @@ def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> V
     if NAME_RE.match(seg):
         return None
     if position == 0:
-        return wire_violation(
+        return violation(
             "bad-key",
             key,
             f"the key {_q(key)} must start with a name ([A-Za-z][A-Za-z0-9]*), not {_q(seg)}",
@@ -241,7 +241,7 @@ def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> V
         # Count digits before converting: int() of a huge string is slow and may raise.
         if len(seg) > len(str(limits.max_index)) or int(seg) > limits.max_index:
             shown = seg if len(seg) <= 20 else f"{seg[:20]}... ({len(seg)} digits)"
-            return wire_violation(
+            return violation(
                 "index-out-of-range",
                 key,
                 f"index {shown} in {_q(key)} is above the maximum {limits.max_index} (max_index)",
@@ -251,12 +251,12 @@ def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> V
         canonical = seg.lstrip("0") or "0"
         if len(canonical) > 20:
             canonical = "its digits without the leading zeros"
-        return wire_violation(
+        return violation(
             "bad-index",
             key,
             f"index {_q(seg)} in {_q(key)} has a leading zero; write it as {canonical}",
         )
-    return wire_violation(
+    return violation(
         "bad-key",
         key,
         f"segment {_q(seg)} of {_q(key)} is neither a name ([A-Za-z][A-Za-z0-9]*) "
@@ -281,7 +281,7 @@ def _checked(
     """Each item that is a (str, str) pair within the caps, with its position."""
     if not isinstance(pairs, Iterable):
         raise WireError(
-            [wire_violation("bad-pair", "", f"pairs are iterable, not {type(pairs).__name__}")]
+            [violation("bad-pair", "", f"pairs are iterable, not {type(pairs).__name__}")]
         )
     taken: list[object] = list(islice(pairs, limits.max_pairs + 1))
     if len(taken) > limits.max_pairs:
@@ -297,7 +297,7 @@ def _checked(
             and isinstance(item[1], str)
         ):
             found.append(
-                wire_violation("bad-pair", "", f"a pair is a (str, str) tuple, not {_kind(item)}")
+                violation("bad-pair", "", f"a pair is a (str, str) tuple, not {_kind(item)}")
             )
         elif _check_key(item[0], limits, found) and _check_value(item[0], item[1], limits, found):
             good.append((position, item[0], item[1]))
@@ -340,7 +340,7 @@ def unflatten(
 def _key_problem(key: str, limits: WireLimits) -> Violation | None:
     depth = key.count(".") + 1
     if depth > limits.max_depth:
-        return wire_violation(
+        return violation(
             "too-deep",
             key,
             f"{_q(key)} has {depth} segments; at most {limits.max_depth} are allowed (max_depth)",
@@ -367,7 +367,7 @@ def _insert(
                 node.first[seg] = (position, key)
                 return None
             if isinstance(child, str):
-                return wire_violation("duplicate-key", key, f"{_q(key)} is sent more than once")
+                return violation("duplicate-key", key, f"{_q(key)} is sent more than once")
             return _shape_conflict(key, node.first[seg][1])
         if child is None:
             child = node.children[seg] = _Branch()
@@ -379,7 +379,7 @@ def _insert(
 
 
 def _shape_conflict(key: str, other: str) -> Violation:
-    return wire_violation(
+    return violation(
         "shape-conflict",
         key,
         f"{_q(key)} and {_q(other)} use the same path both as a value and as a container",
@@ -425,7 +425,7 @@ def _shape(branch: _Branch, path: str, ranked: list[_Ranked]) -> Node:
             (
                 position,
                 depth,
-                wire_violation(
+                violation(
                     "shape-conflict",
                     key,
                     f"{_q(path)} has both index and name children ({_q(key)}); "
@@ -446,7 +446,7 @@ def _as_list(
             (
                 branch.first[str(start)][0],
                 depth,
-                wire_violation(
+                violation(
                     "bad-index-start",
                     f"{path}.{start}",
                     f"list {_q(path)} starts at index {start}; a list starts at 0 or 1",
@@ -460,7 +460,7 @@ def _as_list(
                 (
                     branch.first[str(index)][0],
                     depth,
-                    wire_violation(
+                    violation(
                         "index-gap",
                         f"{path}.{index}",
                         f"list {_q(path)} has no index {expected} before {index}; "

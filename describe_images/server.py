@@ -25,7 +25,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._catalog import CatalogError, default_catalog, load_catalog
 from ._decode import decode_request
-from ._errors import ErrorCode, RequestError
+from ._errors import ErrorCode, RequestError, envelope
 from ._query import run
 from ._response import Image
 from ._spec import ACTION, PATH, VERSION
@@ -116,17 +116,7 @@ def make_app(
             logger.exception("internal error answering RequestId %s", request_id)
             environ[OUTCOME_KEY] = ErrorCode.INTERNAL_ERROR.value
             status, headers = "200 OK", list(JSON_HEADERS)
-            body = _json(
-                {
-                    "Response": {
-                        "Error": {
-                            "Code": ErrorCode.INTERNAL_ERROR.value,
-                            "Message": INTERNAL_ERROR_MESSAGE,
-                        },
-                        "RequestId": request_id,
-                    }
-                }
-            )
+            body = _json(envelope(ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, request_id))
         start_response(status, [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
@@ -169,7 +159,7 @@ def _answer(
         request = decode_request(pairs, limits=limits)
         response = run(request, catalog, request_id=request_id)
     except RequestError as exc:
-        environ[OUTCOME_KEY] = exc.code.value
+        environ[OUTCOME_KEY] = exc.code
         return "200 OK", list(JSON_HEADERS), _json(exc.to_response(request_id))
     environ[OUTCOME_KEY] = f"OK {len(response.image_set)}/{response.total_count}"
     return "200 OK", list(JSON_HEADERS), response.to_json().encode("ascii")

@@ -15,6 +15,7 @@ from typing import cast
 from hypothesis import strategies as st
 
 from describe_images import CommonParams, DescribeImagesRequest, ErrorCode, Filter
+from describe_images._errors import RULES
 from describe_images._spec import (
     ACTION,
     DIGITS_RE,
@@ -30,7 +31,6 @@ from describe_images._spec import (
     MAX_LIMIT,
     MAX_OFFSET,
     MIN_LIMIT,
-    RULES,
     SIGNATURE_METHODS,
 )
 from describe_images.wire import Node

@@ -207,7 +207,7 @@ def test_request_id_defaults_to_a_fresh_uuid4() -> None:
 def test_an_invalid_request_is_refused(request_: DescribeImagesRequest, code: ErrorCode) -> None:
     with pytest.raises(RequestError) as info:
         run(request_, SMALL)
-    assert info.value.code is code
+    assert info.value.code == code
 
 
 def test_filter_attributes_cover_every_filter_name() -> None:

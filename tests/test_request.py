@@ -65,7 +65,7 @@ def _outcome(query: str | list[tuple[str, str]], fast: bool = True) -> list[dict
         else:
             decode_pairs(query, fast=fast)
     except RequestError as exc:
-        return [{"code": v.code.value, "reason": v.reason, "path": v.path} for v in exc.violations]
+        return [{"code": v.code, "reason": v.reason, "path": v.path} for v in exc.violations]
     return []
 
 
@@ -231,7 +231,7 @@ def test_request_error_envelope_and_messages() -> None:
             + "&Limit=101"
         )
     error = info.value
-    assert error.code is ErrorCode.INVALID_FILTER
+    assert error.code == ErrorCode.INVALID_FILTER
     assert [v.message for v in error.violations] == [
         "Filters.1.Values has 6 values; at most 5 are allowed",
         "Limit is '101'; it must be an integer from 1 to 100",
@@ -406,7 +406,7 @@ def test_each_broken_rule_gives_its_code(
     assert [(v.code, v.reason) for v in found] == [(code, reason)]
     with pytest.raises(RequestError) as info:
         decode_request(encode_query(request, base=base))
-    assert info.value.code is code
+    assert info.value.code == code
     assert [v.reason for v in info.value.violations] == [reason]
     if base == 0:  # validate() names paths 0-based; decode names them as sent
         assert info.value.violations == found
@@ -428,7 +428,7 @@ def test_only_request_errors_escape(pairs: list[tuple[str, str]]) -> None:
         assert decode_request(encode_query(outcome)) == outcome
     else:
         assert isinstance(outcome, tuple) and outcome
-        assert all(isinstance(v.code, ErrorCode) for v in outcome)
+        assert all(v.code in set(ErrorCode) and type(v.code) is str for v in outcome)
 
 
 @given(st.one_of(st.text(max_size=200), st.binary(max_size=200), wireish_queries()))

@@ -84,7 +84,7 @@ def _pairs(case: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _errors(exc: RequestError) -> list[tuple[str, str, str]]:
-    return [(v.code.value, v.reason, v.path) for v in exc.violations]
+    return [(v.code, v.reason, v.path) for v in exc.violations]
 
 
 def _signed_a(**changes: str) -> list[tuple[str, str]]:
@@ -576,7 +576,7 @@ def test_changing_one_character_of_a_value_fails(
     with pytest.raises(AuthError) as info:
         verify(method, HOST, PATH, pairs, secrets={SID: secret_key}.get, now=timestamp)
     if name == "SecretId":
-        assert info.value.code is ErrorCode.SECRET_ID_NOT_FOUND
+        assert info.value.code == ErrorCode.SECRET_ID_NOT_FOUND
     else:
         assert _errors(info.value) == [
             ("AuthFailure.SignatureFailure", "bad-signature", "Signature")
@@ -739,10 +739,10 @@ def test_make_verifier_checks_signatures_and_replays_by_default() -> None:
     assert hook("GET", HOST, PATH, pairs) is None
     with pytest.raises(AuthError) as info:
         hook("GET", HOST, PATH, pairs)
-    assert info.value.code is ErrorCode.REPLAY_ATTACK
+    assert info.value.code == ErrorCode.REPLAY_ATTACK
     with pytest.raises(AuthError) as info:
         hook("POST", HOST, PATH, _fresh())
-    assert info.value.code is ErrorCode.SIGNATURE_FAILURE
+    assert info.value.code == ErrorCode.SIGNATURE_FAILURE
 
 
 def test_make_verifier_uses_the_given_store_and_skew() -> None:
@@ -751,7 +751,7 @@ def test_make_verifier_uses_the_given_store_and_skew() -> None:
     old = signed_query(DescribeImagesRequest(), secret_id=SID, secret_key=KEY, timestamp=5)
     with pytest.raises(AuthError) as info:
         hook("GET", HOST, PATH, parse_query(old))
-    assert info.value.code is ErrorCode.SIGNATURE_EXPIRE
+    assert info.value.code == ErrorCode.SIGNATURE_EXPIRE
     assert len(store) == 0
 
 

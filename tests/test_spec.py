@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from describe_images import ErrorCode, _spec
+from describe_images import ErrorCode, _errors, _spec
 
 SPEC: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parent.parent / "spec" / "describe_images.json").read_text("utf-8")
@@ -65,7 +65,7 @@ def test_filters() -> None:
 
 def test_rules_and_codes() -> None:
     assert [(r["reason"], r["code"]) for r in SPEC["rules"]] == [
-        (reason, code.value) for reason, code in _spec.RULES.items()
+        (reason, code.value) for reason, code in _errors.RULES.items()
     ]
     assert SPEC["error_codes"] == [code.value for code in ErrorCode]
 

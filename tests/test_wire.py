@@ -237,7 +237,7 @@ def assert_well_formed(error: WireError) -> None:
     assert error.violations
     assert isinstance(error, DescribeImagesError)
     for violation in error.violations:
-        assert violation.code is ErrorCode.INVALID_PARAMETER
+        assert violation.code == ErrorCode.INVALID_PARAMETER
         assert violation.reason in REASONS
         assert violation.key == violation.path
         assert violation.message
@@ -639,7 +639,7 @@ def test_check_pairs_keeps_good_pairs_and_reports_the_rest() -> None:
 def test_wire_error_summary() -> None:
     error = wire_error(parse_query, "A=%&B=%")
     assert isinstance(error, DescribeImagesError)
-    assert error.code is ErrorCode.INVALID_PARAMETER
+    assert error.code == ErrorCode.INVALID_PARAMETER
     assert str(error) == (
         "InvalidParameter: the value of 'A' has a '%' not followed by two hex digits; "
         "write a literal '%' as %25 (and 1 more problem)"
