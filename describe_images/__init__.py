@@ -19,7 +19,9 @@ from ._errors import (
     Violation,
     WireError,
 )
+from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._model import CommonParams, DescribeImagesRequest, Filter
+from ._pairs import format_query, parse_query
 from ._query import run
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
 from ._rules import validate
@@ -33,7 +35,7 @@ from ._signing import (
     string_to_sign,
     verify,
 )
-from ._wire import DEFAULT_LIMITS, WireLimits, flatten, format_query, parse_query, unflatten
+from ._tree import flatten, unflatten
 
 __version__ = "0.1.0"
 

@@ -17,9 +17,11 @@ from typing import Any, NoReturn, TextIO
 from ._decode import decode_request, query_part
 from ._encode import encode_query
 from ._errors import RequestError, UsageError
+from ._grammar import DEFAULT_LIMITS
 from ._model import DescribeImagesRequest
+from ._pairs import parse_query
 from ._rules import validate
-from ._wire import DEFAULT_LIMITS, parse_query, unflatten
+from ._tree import unflatten
 
 PROG = "describe-images"
 

@@ -14,6 +14,8 @@ from itertools import chain
 from operator import itemgetter
 
 from ._errors import RULE_RANK, RequestError, Violation, WireError, violation
+from ._fast import plain_query_flat
+from ._grammar import DEFAULT_LIMITS, INDEX_RE, WireLimits
 from ._model import (
     DEFAULT_COMMON,
     CommonParams,
@@ -22,6 +24,7 @@ from ._model import (
     trusted_filter,
     unknown_parameter,
 )
+from ._pairs import check_pairs, parse_query
 from ._rules import check, invalid_limit, invalid_offset, shown
 from ._spec import (
     ACTION,
@@ -34,15 +37,7 @@ from ._spec import (
     VALUE_KEYS,
     VERSION,
 )
-from ._wire import (
-    DEFAULT_LIMITS,
-    INDEX_RE,
-    WireLimits,
-    check_pairs,
-    parse_query,
-    plain_query_flat,
-    unflatten,
-)
+from ._tree import unflatten
 
 # A classified key: (kind, list index, value index, scalar name).
 _SCALAR, _IMAGE, _FILTER_NAME, _FILTER_VALUE = range(4)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ._grammar import SAFE_RE
 from ._model import DescribeImagesRequest
+from ._pairs import quote
 from ._spec import ACTION, IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
-from ._wire import SAFE_RE, quote
 
 
 def encode_request(

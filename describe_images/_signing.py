@@ -20,10 +20,11 @@ from typing import Protocol, TypeAlias
 
 from ._encode import encode_request
 from ._errors import AuthError, RequestError, Violation, WireError, violation
+from ._grammar import is_utf8
 from ._model import DescribeImagesRequest
+from ._pairs import format_query
 from ._rules import validate
 from ._spec import DIGITS_RE, HOST, PATH
-from ._wire import format_query, is_utf8
 
 __all__ = [
     "DEFAULT_MAX_SKEW",

@@ -17,9 +17,9 @@ from urllib.parse import SplitResult, urlsplit
 
 from ._errors import RequestError, UsageError
 from ._model import DescribeImagesRequest
+from ._pairs import parse_query
 from ._signing import DEFAULT_MAX_SKEW, signed_query, verify
 from ._spec import HOST, PATH
-from ._wire import parse_query
 
 ENV_SECRET_ID = "TENCENTCLOUD_SECRET_ID"
 ENV_SECRET_KEY = "TENCENTCLOUD_SECRET_KEY"

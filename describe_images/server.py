@@ -26,10 +26,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from ._catalog import CatalogError, default_catalog, load_catalog
 from ._decode import decode_request
 from ._errors import ErrorCode, RequestError, envelope
+from ._grammar import DEFAULT_LIMITS, WireLimits
+from ._pairs import parse_query
 from ._query import run
 from ._response import Image
 from ._spec import ACTION, PATH, VERSION
-from ._wire import DEFAULT_LIMITS, WireLimits, parse_query
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

@@ -5,17 +5,9 @@ Schema-agnostic: ``parse_query`` (bytes -> pairs), ``unflatten`` (pairs -> tree)
 """
 
 from ._errors import WireError
-from ._wire import (
-    DEFAULT_LIMITS,
-    Node,
-    Pairs,
-    WireLimits,
-    flatten,
-    format_query,
-    parse_query,
-    quote,
-    unflatten,
-)
+from ._grammar import DEFAULT_LIMITS, Node, Pairs, WireLimits
+from ._pairs import format_query, parse_query, quote
+from ._tree import flatten, unflatten
 
 __all__ = [
     "DEFAULT_LIMITS",

@@ -18,8 +18,8 @@ import pytest
 from describe_images import AuthError
 from describe_images._cli import main
 from describe_images._model import DescribeImagesRequest
+from describe_images._pairs import parse_query
 from describe_images._signing import signed_query, verify
-from describe_images._wire import parse_query
 
 SEED_2_URL = (
     "https://image.api.qcloud.com/v2/index.php?Action=DescribeImages&Version=2017-03-12"

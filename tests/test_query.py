@@ -3,10 +3,8 @@ and against an independent oracle."""
 
 from __future__ import annotations
 
-import doctest
 import json
 import re
-import types
 import uuid
 from functools import cache
 from pathlib import Path
@@ -16,11 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import describe_images._catalog
-import describe_images._conformance
-import describe_images._query
-import describe_images._response
-import describe_images.server
 from describe_images import DescribeImagesRequest, Filter, RequestError, decode_request
 from describe_images._catalog import default_catalog, parse_catalog
 from describe_images._errors import ErrorCode
@@ -337,19 +330,3 @@ def test_paging_visits_every_match_exactly_once(data: st.DataObject) -> None:
 
 
 # --- The docstring examples of this side's modules ------------------------------------
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        describe_images._response,
-        describe_images._query,
-        describe_images._catalog,
-        describe_images._conformance,
-        describe_images.server,
-    ],
-    ids=lambda m: m.__name__,
-)
-def test_docstring_examples(module: types.ModuleType) -> None:
-    failed, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert failed == 0

@@ -30,6 +30,7 @@ from describe_images import (
     WireError,
     parse_query,
 )
+from describe_images._pairs import format_query
 from describe_images._rules import validate
 from describe_images._signing import (
     MAX_NONCE,
@@ -54,7 +55,6 @@ from describe_images._spec import (
     PATH,
     SIGNATURE_METHODS,
 )
-from describe_images._wire import format_query
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS: dict[str, Any] = json.loads(

@@ -1,0 +1,111 @@
+"""The dotted-array grammar and the codec's caps, as named data (spec/README.md §1.4, §1.6).
+
+Every stage of the codec (:mod:`._pairs`, :mod:`._tree`, :mod:`._fast`) and the typed
+model check text with the functions here, so a key or value gets one verdict whatever
+door it came in by.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+from typing import Union
+
+from ._errors import Violation, violation
+
+Node = Union[str, "list[Node]", "dict[str, Node]"]
+Pairs = list[tuple[str, str]]
+
+# --- Grammar (spec/README.md §1.4) -------------------------------------------------
+# key     = name *( "." segment )
+# segment = name / index
+# name    = ALPHA *( ALPHA / DIGIT )          ; ASCII only
+# index   = "0" / ( %x31-39 *DIGIT )          ; canonical decimal, ASCII only
+NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+INDEX_RE = re.compile(r"(?:0|[1-9][0-9]*)\Z")
+# Digits with a leading zero ("01", "00"): an index, but not a canonical one.
+LEADING_ZERO_RE = re.compile(r"0[0-9]+\Z")
+# %XX must be followed by two hex digits; anything else is not a literal "%".
+BAD_PERCENT_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# C0 controls and DEL have no business in this API and poison logs.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# Characters urlencode()/quote_plus() leave alone.
+SAFE_RE = re.compile(r"[A-Za-z0-9_.~-]*\Z")
+
+
+@dataclass(frozen=True)
+class WireLimits:
+    """Caps on what the codec will look at; each is checked before the work it bounds."""
+
+    max_query_bytes: int = 65_536
+    max_pairs: int = 512
+    max_key_length: int = 128
+    max_value_length: int = 4_096
+    max_depth: int = 8
+    max_index: int = 9_999
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if type(value) is not int or value < 1:
+                raise ValueError(f"WireLimits.{field.name} must be a positive int, not {value!r}")
+
+
+DEFAULT_LIMITS = WireLimits()
+
+
+def quoted(text: str) -> str:
+    """``text`` quoted for a message, cut so that a hostile key cannot bloat it."""
+    return repr(text) if len(text) <= 60 else f"{text[:60]!r}..."
+
+
+def too_large(path: str, what: str, cap: int, cap_name: str) -> Violation:
+    return violation("too-large", path, f"{what}; at most {cap} are allowed ({cap_name})")
+
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` has no lone surrogate, i.e. is encodable as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(raw: str, from_bytes: bool) -> str:
+    """``raw`` with each undecodable byte as ``\\xNN`` (or lone surrogate as ``\\uDNNN``)."""
+    if from_bytes:
+        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return raw.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_CONTROL_HELP = "contains a control character (U+0000-U+001F or U+007F)"
+
+
+def check_key(key: str, limits: WireLimits, out: list[Violation]) -> bool:
+    cap = limits.max_key_length
+    if len(key) > cap:
+        # The path is cut to the cap: a key too long to accept is too long to echo.
+        what = f"the key {quoted(key)} is {len(key)} characters long"
+        out.append(too_large(key[:cap], what, cap, "max_key_length"))
+        return False
+    if CONTROL_RE.search(key):
+        out.append(violation("control-character", key, f"the key {quoted(key)} {_CONTROL_HELP}"))
+        return False
+    return True
+
+
+def check_value(key: str, value: str, limits: WireLimits, out: list[Violation]) -> bool:
+    cap = limits.max_value_length
+    if len(value) > cap:
+        what = f"the value of {quoted(key)} is {len(value)} characters long"
+        out.append(too_large(key, what, cap, "max_value_length"))
+        return False
+    if CONTROL_RE.search(value):
+        out.append(
+            violation("control-character", key, f"the value of {quoted(key)} {_CONTROL_HELP}")
+        )
+        return False
+    return True
+
+

@@ -1,0 +1,210 @@
+"""Stage one of the codec: bytes or text <-> ordered (key, value) pairs.
+
+:func:`parse_query` splits and percent-decodes (spec/README.md §1.1-§1.3);
+:func:`format_query` is its writer, byte for byte what ``urlencode`` gives (§1.9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import islice
+from typing import NoReturn
+from urllib.parse import unquote_to_bytes
+
+from ._errors import Violation, WireError, violation
+from ._grammar import (
+    BAD_PERCENT_RE,
+    DEFAULT_LIMITS,
+    SAFE_RE,
+    Pairs,
+    WireLimits,
+    check_key,
+    check_value,
+    is_utf8,
+    printable,
+    quoted,
+    too_large,
+)
+
+
+def parse_query(
+    data: str | bytes | bytearray | memoryview, *, limits: WireLimits = DEFAULT_LIMITS
+) -> Pairs:
+    """Split and percent-decode a query string (or form body) into ordered pairs.
+
+    >>> parse_query("Filters.1.Name=image-type&Filters.1.Values.1=PRIVATE%5FIMAGE")
+    [('Filters.1.Name', 'image-type'), ('Filters.1.Values.1', 'PRIVATE_IMAGE')]
+    """
+    given: object = data  # callers without type checking may pass anything
+    cap = limits.max_query_bytes
+    if isinstance(given, str):
+        # The cap is checked before any work: len() is a lower bound of the UTF-8 size
+        # and 4 * len() an upper one, so encoding is needed only between the two.
+        size, exact = len(given), given.isascii()
+        if not exact and size <= cap < 4 * size:
+            size, exact = len(given.encode("utf-8", "surrogatepass")), True
+        if size > cap:
+            _refuse_size(f"{'' if exact else 'at least '}{size}", cap)
+        return _split(given, limits, from_bytes=False)
+    if isinstance(given, (bytes, bytearray, memoryview)):
+        size = given.nbytes if isinstance(given, memoryview) else len(given)
+        if size > cap:
+            _refuse_size(str(size), cap)
+        # Undecodable bytes become lone surrogates here and are reported, pair by pair,
+        # as bad-utf8 in _decode, together with every other problem.
+        return _split(bytes(given).decode("utf-8", "surrogateescape"), limits, from_bytes=True)
+    raise WireError(
+        [violation("bad-pair", "", f"a query is str or bytes, not {type(given).__name__}")]
+    )
+
+
+def _refuse_size(size: str, cap: int) -> NoReturn:
+    raise WireError([too_large("", f"the query is {size} bytes", cap, "max_query_bytes")])
+
+
+def _split(text: str, limits: WireLimits, from_bytes: bool) -> Pairs:
+    segments = [s for s in text.split("&") if s]
+    if len(segments) > limits.max_pairs:
+        raise WireError(
+            [too_large("", f"the query has {len(segments)} pairs", limits.max_pairs, "max_pairs")]
+        )
+    errors: list[Violation] = []
+    pairs: Pairs = []
+    # At most one violation per pair: the first of key decoding, key checks, value
+    # decoding, value checks that fails (spec/README.md §1.8).
+    for seg in segments:
+        raw_key, _, raw_value = seg.partition("=")
+        key = _decode(raw_key, None, errors, from_bytes)
+        if key is None or not check_key(key, limits, errors):
+            continue
+        value = _decode(raw_value, key, errors, from_bytes)
+        if value is not None and check_value(key, value, limits, errors):
+            pairs.append((key, value))
+    if errors:
+        raise WireError(errors)
+    return pairs
+
+
+def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -> str | None:
+    """Percent-decode a key (``key`` is None) or the value of ``key``.
+
+    Returns None, with a violation in ``out``, when it cannot be decoded. A problem in a
+    key is reported under the key as sent; one in a value, under its decoded key.
+    """
+    if key is None:
+        path, what = raw, f"the key {quoted(raw)}"
+    else:
+        path, what = key, f"the value of {quoted(key)}"
+    if not raw.isascii() and not is_utf8(raw):
+        # Lone surrogates: undecodable bytes (from_bytes) or a str that is not text.
+        if key is None:
+            path = printable(raw, from_bytes)
+            shown = repr(raw.encode("utf-8", "surrogateescape"))[1:] if from_bytes else repr(raw)
+            what = f"the key {shown if len(shown) <= 62 else shown[:60] + '...'}"
+        out.append(violation("bad-utf8", path, f"{what} is not valid UTF-8"))
+        return None
+    if "%" not in raw:  # the fast path: nothing to unquote
+        return raw.replace("+", " ")
+    if BAD_PERCENT_RE.search(raw):
+        out.append(
+            violation(
+                "bad-percent-escape",
+                path,
+                f"{what} has a '%' not followed by two hex digits; write a literal '%' as %25",
+            )
+        )
+        return None
+    try:
+        return unquote_to_bytes(raw.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        out.append(violation("bad-utf8", path, f"{what} does not percent-decode to UTF-8"))
+        return None
+
+
+# A violation with where it ranks: (position of its pair, depth of its path, violation).
+Ranked = tuple[int, int, Violation]
+
+
+def check_pairs(
+    pairs: Iterable[tuple[str, str]], limits: WireLimits, errors: list[Violation]
+) -> Pairs:
+    """The pairs that pass :func:`parse_query`'s text checks; a violation in ``errors`` for
+    each other item, in wire order. More than ``max_pairs`` items raise :class:`WireError`."""
+    ranked: list[Ranked] = []
+    good = [(key, value) for _, key, value in checked_pairs(pairs, limits, ranked)]
+    errors.extend(v for _, _, v in ranked)
+    return good
+
+
+def checked_pairs(
+    pairs: object, limits: WireLimits, ranked: list[Ranked]
+) -> list[tuple[int, str, str]]:
+    """Each item that is a (str, str) pair within the caps, with its position."""
+    if not isinstance(pairs, Iterable):
+        raise WireError(
+            [violation("bad-pair", "", f"pairs are iterable, not {type(pairs).__name__}")]
+        )
+    taken: list[object] = list(islice(pairs, limits.max_pairs + 1))
+    if len(taken) > limits.max_pairs:
+        what = f"more than {limits.max_pairs} pairs were given"
+        raise WireError([too_large("", what, limits.max_pairs, "max_pairs")])
+    good: list[tuple[int, str, str]] = []
+    for position, item in enumerate(taken):
+        found: list[Violation] = []
+        if not (
+            isinstance(item, tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and isinstance(item[1], str)
+        ):
+            found.append(
+                violation("bad-pair", "", f"a pair is a (str, str) tuple, not {_kind(item)}")
+            )
+        elif check_key(item[0], limits, found) and check_value(item[0], item[1], limits, found):
+            good.append((position, item[0], item[1]))
+        ranked.extend((position, 0, v) for v in found)
+    return good
+
+
+def _kind(item: object) -> str:
+    if isinstance(item, tuple):
+        return f"({', '.join(type(part).__name__ for part in item[:3])}{', ...' * (len(item) > 3)})"
+    return type(item).__name__
+
+
+
+def _quote_table() -> tuple[str, ...]:
+    table = []
+    for byte in range(256):
+        char = chr(byte)
+        if byte < 128 and SAFE_RE.match(char):
+            table.append(char)
+        elif char == " ":
+            table.append("+")
+        else:
+            table.append(f"%{byte:02X}")
+    return tuple(table)
+
+
+_QUOTE = _quote_table()
+
+
+def quote(text: str) -> str:
+    """``urllib.parse.quote_plus(text, safe="")``, byte for byte, faster when nothing escapes."""
+    if SAFE_RE.match(text):
+        return text
+    return "".join([_QUOTE[b] for b in text.encode("utf-8")])
+
+
+def format_query(pairs: Iterable[tuple[str, str]]) -> str:
+    """Percent-encode pairs exactly as ``urllib.parse.urlencode(pairs)`` does.
+
+    >>> format_query([("Filters.0.Values.0", "Ubuntu 22.04/x86")])
+    'Filters.0.Values.0=Ubuntu+22.04%2Fx86'
+    """
+    safe = SAFE_RE.match
+    return "&".join(
+        [f"{k if safe(k) else quote(k)}={v if safe(v) else quote(v)}" for k, v in pairs]
+    )
+
+
