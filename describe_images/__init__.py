@@ -22,7 +22,7 @@ from ._errors import (
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._model import CommonParams, DescribeImagesRequest, Filter
 from ._pairs import format_query, parse_query
-from ._query import run
+from ._query import answer
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
 from ._rules import validate
 from ._signing import (
@@ -61,6 +61,7 @@ __all__ = [
     "WireError",
     "WireLimits",
     "__version__",
+    "answer",
     "decode_request",
     "default_catalog",
     "encode_query",
@@ -71,7 +72,6 @@ __all__ = [
     "make_verifier",
     "parse_catalog",
     "parse_query",
-    "run",
     "sign",
     "signed_query",
     "string_to_sign",

@@ -354,10 +354,12 @@ def _build(got: _Collected, wire_keys: Callable[[], Sequence[str]]) -> DescribeI
         (
             DEFAULT_COMMON
             if scalars.get("Action") == ACTION
-            else CommonParams(action=scalars.get("Action"))
+            else CommonParams(action=scalars.get("Action", ACTION))
         )
         if scalars.keys() <= _NOT_COMMON
-        else CommonParams(**{attr: scalars.get(wire) for wire, attr in COMMON_PARAMETERS.items()})
+        else CommonParams(
+            **{attr: scalars[wire] for wire, attr in COMMON_PARAMETERS.items() if wire in scalars}
+        )
     )
     request = DescribeImagesRequest(
         image_ids=tuple(got.image_ids),

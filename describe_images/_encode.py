@@ -1,21 +1,29 @@
 """Typed request -> the pairs and query string the official SDK sends.
 
 Order (spec/README.md §2.7): Action, Version, ImageIds, Filters (Name before
-Values), Offset, Limit, then the set common parameters, Signature last.
+Values), Offset, Limit, then the set common parameters, Signature last. Encoding checks
+no rule (11 filters encode), but a value the wire cannot carry (a wrong type, a lone
+surrogate, a control character, a value over the cap) is refused with the violations
+:func:`._model.value_problems` names, so ``decode_request(encode_query(r)) == r`` for
+every valid request.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from ._grammar import SAFE_RE
-from ._model import DescribeImagesRequest
+from ._errors import RequestError, UsageError
+from ._grammar import DEFAULT_LIMITS, SAFE_RE, WireLimits
+from ._model import DEFAULT_COMMON, DescribeImagesRequest, value_problems
 from ._pairs import quote
-from ._spec import ACTION, IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
+from ._spec import IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
 
 
 def encode_request(
-    request: DescribeImagesRequest, base: Literal[0, 1] = 0
+    request: DescribeImagesRequest,
+    base: Literal[0, 1] = 0,
+    *,
+    limits: WireLimits = DEFAULT_LIMITS,
 ) -> list[tuple[str, str]]:
     """The request as ordered (key, value) pairs, lists indexed from ``base``.
 
@@ -25,12 +33,15 @@ def encode_request(
     [('Action', 'DescribeImages'), ('Version', '2017-03-12'),
      ('Filters.0.Name', 'image-type'), ('Filters.0.Values.0', 'PRIVATE_IMAGE')]
     """
-    if base != 0 and base != 1:
-        raise ValueError(f"base must be 0 or 1, not {base!r}")
+    given: object = base  # callers without type checking may pass anything
+    if type(given) is not int or given not in (0, 1):
+        raise UsageError(f"base must be 0 or 1, not {base!r:.40}")
+    problems = value_problems(request, limits)
+    if problems:
+        raise RequestError(problems)
     image_keys, name_keys = IMAGE_KEYS[base], NAME_KEYS[base]
     common = request.common
-    action = ACTION if common.action is None else common.action
-    pairs = [("Action", action), ("Version", VERSION)]
+    pairs = [("Action", common.action), ("Version", VERSION)]
     if request.image_ids:
         pairs += [
             (image_keys[i] if i < len(image_keys) else f"ImageIds.{i + base}", image_id)
@@ -46,20 +57,22 @@ def encode_request(
             (keys[j] if j < len(keys) else f"Filters.{i + base}.Values.{j + base}", value)
             for j, value in enumerate(item.values)
         ]
+    # value_problems checked that Offset and Limit have few enough digits to convert.
     if request.offset is not None:
-        pairs.append(("Offset", str(request.offset)))
+        pairs.append(("Offset", int.__repr__(request.offset)))
     if request.limit is not None:
-        pairs.append(("Limit", str(request.limit)))
-    if common != _PLAIN:
+        pairs.append(("Limit", int.__repr__(request.limit)))
+    if common != DEFAULT_COMMON:
         pairs += [(wire, value) for wire, value in common.items() if wire != "Action"]
     return pairs
 
 
-# The common parameters of a request built in code: nothing to add after Limit.
-_PLAIN = DescribeImagesRequest().common
-
-
-def encode_query(request: DescribeImagesRequest, base: Literal[0, 1] = 0) -> str:
+def encode_query(
+    request: DescribeImagesRequest,
+    base: Literal[0, 1] = 0,
+    *,
+    limits: WireLimits = DEFAULT_LIMITS,
+) -> str:
     """The request as a percent-encoded query string (what ``urlencode`` gives).
 
     >>> encode_query(DescribeImagesRequest(image_ids=("img-pmqg1cw7",)))
@@ -67,4 +80,5 @@ def encode_query(request: DescribeImagesRequest, base: Literal[0, 1] = 0) -> str
     """
     safe = SAFE_RE.match
     # Keys built here are safe by construction; only values may need escaping.
-    return "&".join([f"{k}={v if safe(v) else quote(v)}" for k, v in encode_request(request, base)])
+    pairs = encode_request(request, base, limits=limits)
+    return "&".join([f"{k}={v if safe(v) else quote(v)}" for k, v in pairs])

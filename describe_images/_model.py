@@ -1,19 +1,35 @@
-"""The typed request: frozen value types, and their PascalCase JSON shape.
+"""The typed request: frozen value types, their PascalCase JSON shape, and the checks
+that every value built in code meets before anything else looks at it.
 
-A request that breaks a rule (11 filters, Limit 1000) can still be built, so that it can
-be reported (spec/README.md §2.6); only the shape and the types are enforced here.
+A request that breaks a rule (11 filters, Limit 1000), or holds a value of the wrong
+type, can still be built, so that it can be reported (spec/README.md §2.6): the
+constructors never raise. :func:`value_problems` names every value that could not travel
+on the wire (a wrong type, a lone surrogate, a control character, a value over the cap),
+with the same reasons and paths the wire decoder gives; :func:`._rules.validate`,
+:meth:`DescribeImagesRequest.from_dict` and the encoder all start with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import RULE_RANK, RequestError, Violation, violation
+from ._grammar import (
+    CONTROL_RE,
+    DEFAULT_LIMITS,
+    WireLimits,
+    check_value,
+    is_utf8,
+    printable,
+    quoted,
+)
 from ._spec import (
     ACTION,
     COMMON_PARAMETERS,
+    DEFAULT_LIMIT,
+    DEFAULT_OFFSET,
     FILTER_FIELD_SUGGESTIONS,
     TOP_LEVEL_SUGGESTIONS,
     VERSION,
@@ -21,11 +37,15 @@ from ._spec import (
 
 
 def _as_tuple(owner: object, name: str, value: object) -> None:
-    if type(value) is tuple:
-        return
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise TypeError(f"{type(owner).__name__}.{name} must be a tuple, not {value!r:.60}")
-    object.__setattr__(owner, name, tuple(value))
+    # A list (or other sequence) becomes a tuple, so the value is hashable and compares
+    # equal however it was built. A str, bytes or mapping is kept as given and reported by
+    # value_problems: splitting "img-x" into characters is the bug botocore has.
+    if (
+        type(value) is not tuple
+        and isinstance(value, Sequence)
+        and not isinstance(value, (str, bytes, bytearray, memoryview))
+    ):
+        object.__setattr__(owner, name, tuple(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +64,13 @@ class Filter:
 
 @dataclass(frozen=True, slots=True)
 class CommonParams:
-    """The common request parameters; every field is optional and kept as sent (a str)."""
+    """The common request parameters, kept as sent (text).
 
-    action: str | None = None
+    ``action`` is ``"DescribeImages"`` unless given; every other field is optional (None:
+    not sent).
+    """
+
+    action: str = ACTION
     region: str | None = None
     timestamp: str | None = None
     nonce: str | None = None
@@ -58,7 +82,7 @@ class CommonParams:
     language: str | None = None
 
     def items(self) -> list[tuple[str, str]]:
-        """The set parameters as (wire name, value), in encoding order."""
+        """The parameters as (wire name, value) in encoding order: Action, then those set."""
         return [
             (wire, value)
             for wire, attr in COMMON_PARAMETERS.items()
@@ -66,19 +90,7 @@ class CommonParams:
         ]
 
 
-DEFAULT_COMMON = CommonParams(action=ACTION)
-
-_new = object.__new__
-_set = object.__setattr__
-
-
-def trusted_filter(name: str, values: tuple[str, ...]) -> Filter:
-    """A Filter from a str and a tuple the caller guarantees (the decoder's fast path):
-    the same value as ``Filter(name, values)``, without the per-call checks."""
-    made: Filter = _new(Filter)
-    _set(made, "name", name)
-    _set(made, "values", values)
-    return made
+DEFAULT_COMMON = CommonParams()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +118,20 @@ class DescribeImagesRequest:
 
     @property
     def effective_offset(self) -> int:
-        return 0 if self.offset is None else self.offset
+        return DEFAULT_OFFSET if self.offset is None else self.offset
 
     @property
     def effective_limit(self) -> int:
-        return 20 if self.limit is None else self.limit
+        return DEFAULT_LIMIT if self.limit is None else self.limit
 
     def to_dict(self) -> dict[str, Any]:
-        """The PascalCase JSON shape of the official SDK's model (set fields only)."""
+        """The PascalCase JSON shape of the official SDK's model: only what the request
+        carries beyond its defaults (``Action`` only when it is not DescribeImages;
+        ``Version`` never, it is implied), so ``from_dict(r.to_dict()) == r``.
+
+        >>> DescribeImagesRequest(image_ids=("img-pmqg1cw7",), limit=5).to_dict()
+        {'ImageIds': ['img-pmqg1cw7'], 'Limit': 5}
+        """
         out: dict[str, Any] = {}
         if self.image_ids:
             out["ImageIds"] = list(self.image_ids)
@@ -123,28 +141,161 @@ class DescribeImagesRequest:
             out["Offset"] = self.offset
         if self.limit is not None:
             out["Limit"] = self.limit
-        out.update(self.common.items())
+        out.update(
+            (wire, value) for wire, value in self.common.items() if value != _DEFAULTS.get(wire)
+        )
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DescribeImagesRequest:
-        """Build a request from its JSON shape; wrong types are refused, never coerced.
+    def from_dict(
+        cls, data: Mapping[str, Any], *, limits: WireLimits = DEFAULT_LIMITS
+    ) -> DescribeImagesRequest:
+        """Build a request from its JSON shape; wrong types are refused, never coerced, and
+        every value meets the wire's text checks (the rules are :func:`validate`'s).
 
         >>> DescribeImagesRequest.from_dict({"ImageIds": ["img-pmqg1cw7"]}).image_ids
         ('img-pmqg1cw7',)
         """
-        return _FromDict(data).build()
+        return _FromDict(data, limits).build()
+
+
+_DEFAULTS = {"Action": ACTION}
+
+
+# --- the checks every value built in code meets (spec/README.md §2.6) ------------------------
+
+
+def _type_name(value: object) -> str:
+    return "bool" if isinstance(value, bool) else type(value).__name__
 
 
 def _wrong_type(path: str, expected: str, value: object) -> Violation:
-    got = "a bool" if isinstance(value, bool) else f"a {_json_type(value)}"
     where = path or "the request"
-    return violation("wrong-type", path, f"{where} must be {expected}, not {got}")
+    return violation("wrong-type", path, f"{where} must be {expected}, not {_type_name(value)}")
+
+
+def _text(path: str, value: object, limits: WireLimits, out: list[Violation]) -> None:
+    """``value`` is a str the wire can carry under ``path``; else a violation in ``out``."""
+    if type(value) is not str:
+        if not isinstance(value, str):
+            out.append(_wrong_type(path, "a str", value))
+            return
+        value = str.__str__(value)  # a str subclass: what it carries is its text
+    if value.isascii():
+        if CONTROL_RE.search(value) or len(value) > limits.max_value_length:
+            check_value(path, value, limits, out)
+    elif not is_utf8(value):
+        # As the wire decoder reports a value with undecodable bytes (spec/README.md §1.2).
+        out.append(violation("bad-utf8", path, f"the value of {quoted(path)} is not valid UTF-8"))
+    else:
+        check_value(path, value, limits, out)
+
+
+def _texts(path: str, values: object, limits: WireLimits, out: list[Violation]) -> None:
+    if type(values) is not tuple:
+        out.append(_wrong_type(path, "a tuple of str", values))
+        return
+    # The common case in one pass of C: all str, ASCII, no control, within the cap.
+    if values and set(map(type, values)) == {str}:
+        joined = "".join(values)
+        if (
+            joined.isascii()
+            and not CONTROL_RE.search(joined)
+            and max(map(len, values)) <= limits.max_value_length
+        ):
+            return
+    for i, value in enumerate(values):
+        _text(f"{path}.{i}", value, limits, out)
+
+
+def _integer(path: str, value: object, limits: WireLimits, out: list[Violation]) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):  # an IntEnum is an int
+        out.append(_wrong_type(path, "an int", value))
+    elif int_text(value, limits) is None:
+        out.append(_too_many_digits(path, limits))
+
+
+# Decimal digits are counted before converting: str() of an int is quadratic, and raises
+# past Python's 4,300-digit limit. 2**13_900 has 4,185 digits, so up to that bit length
+# str() is safe; an integer above it is longer than any value a query may carry by default.
+_MAX_INT_BITS = 13_900
+
+
+def int_text(value: int, limits: WireLimits = DEFAULT_LIMITS) -> str | None:
+    """The decimal text of ``value`` as the wire carries it, or None when it has more
+    characters than ``max_value_length`` allows (or more than 4,185 digits).
+
+    >>> int_text(-40), int_text(10**5000)
+    ('-40', None)
+    """
+    if value.bit_length() > _MAX_INT_BITS:
+        return None
+    text = int.__repr__(value)  # decimal, even for an IntEnum
+    return text if len(text) <= limits.max_value_length else None
+
+
+def _too_many_digits(path: str, limits: WireLimits) -> Violation:
+    cap = limits.max_value_length
+    return violation(
+        "too-large",
+        path,
+        f"{path} is an integer of more than {min(cap, 4185)} digits; at most {cap} "
+        "characters are allowed (max_value_length)",
+    )
+
+
+def value_problems(request: object, limits: WireLimits = DEFAULT_LIMITS) -> list[Violation]:
+    """Every value of ``request`` that could not travel on the wire, with its wire path
+    (0-based): a wrong type (``wrong-type``), or text the wire decoder would refuse
+    (``bad-utf8``, ``control-character``, ``too-large``), in the order of the fields.
+
+    >>> [v.path for v in value_problems(DescribeImagesRequest(image_ids=("img-1", 5)))]
+    ['ImageIds.1']
+    """
+    out: list[Violation] = []
+    if not isinstance(request, DescribeImagesRequest):
+        return [_wrong_type("", "a DescribeImagesRequest", request)]
+    _texts("ImageIds", request.image_ids, limits, out)
+    filters: object = request.filters
+    if type(filters) is not tuple:
+        out.append(_wrong_type("Filters", "a tuple of Filter", filters))
+    else:
+        for i, item in enumerate(filters):
+            here = f"Filters.{i}"
+            if not isinstance(item, Filter):
+                out.append(_wrong_type(here, "a Filter", item))
+                continue
+            _text(f"{here}.Name", item.name, limits, out)
+            _texts(f"{here}.Values", item.values, limits, out)
+    _integer("Offset", request.offset, limits, out)
+    _integer("Limit", request.limit, limits, out)
+    common: object = request.common
+    if not isinstance(common, CommonParams):
+        out.append(
+            violation(
+                "wrong-type",
+                "",
+                f"the request's common must be a CommonParams, not {_type_name(common)}",
+            )
+        )
+    else:
+        for wire, attr in COMMON_PARAMETERS.items():
+            value = getattr(common, attr)
+            if value is not None or wire == "Action":
+                _text(wire, value, limits, out)
+    return out
+
+
+# --- from_dict: the JSON shape -----------------------------------------------------------------
 
 
 def _json_type(value: object) -> str:
     if value is None:
         return "null"
+    if isinstance(value, bool):
+        return "bool"
     if isinstance(value, str):
         return "string"
     if isinstance(value, (int, float)):
@@ -156,24 +307,32 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
+def _wrong_json(path: str, expected: str, value: object) -> Violation:
+    where = path or "the request"
+    return violation("wrong-type", path, f"{where} must be {expected}, not a {_json_type(value)}")
+
+
 class _FromDict:
     """Collects every type problem of a JSON request, then builds it or raises."""
 
-    def __init__(self, data: object) -> None:
+    def __init__(self, data: object, limits: WireLimits) -> None:
         self.data = data
+        self.limits = limits
         self.problems: list[Violation] = []
 
     def build(self) -> DescribeImagesRequest:
         data = self.data
         if not isinstance(data, Mapping):
-            raise RequestError([_wrong_type("", "an object", data)])
+            raise RequestError([_wrong_json("", "an object", data)])
         image_ids = self._strings(data.get("ImageIds"), "ImageIds")
         filters = self._filters(data.get("Filters"))
         offset = self._int(data.get("Offset"), "Offset")
         limit = self._int(data.get("Limit"), "Limit")
-        common = {}
+        common: dict[str, Any] = {}
         for wire, attr in COMMON_PARAMETERS.items():
-            common[attr] = self._common(data.get(wire), wire)
+            value = self._common(data.get(wire), wire)
+            if value is not None:
+                common[attr] = value
         version = data.get("Version")
         if version is not None and version != VERSION:
             if isinstance(version, str):
@@ -181,67 +340,73 @@ class _FromDict:
                     violation(
                         "unsupported-version",
                         "Version",
-                        f"Version {version!r} is not supported; use {VERSION!r}",
+                        f"Version {version[:40]!r} is not supported; use {VERSION!r}",
                     )
                 )
             else:
-                self.problems.append(_wrong_type("Version", "a string", version))
+                self.problems.append(_wrong_json("Version", "a string", version))
         for key in data:
             if key not in _KNOWN_KEYS:
                 self.problems.append(_unknown_key(key))
-        if self.problems:
-            # Rule order, then the order of the keys in the JSON object (spec/README.md §2.4).
-            order = {key: i for i, key in enumerate(data)}
-            raise RequestError(
-                sorted(
-                    self.problems,
-                    key=lambda v: (RULE_RANK[v.reason], order.get(v.path.split(".")[0], -1)),
-                )
-            )
-        if common["action"] is None:
-            common["action"] = ACTION
-        return DescribeImagesRequest(
+        request = DescribeImagesRequest(
             image_ids=image_ids,
             filters=filters,
             offset=offset,
             limit=limit,
             common=CommonParams(**common),
         )
+        if not self.problems:
+            # Types are right: the text checks the wire decoder makes, with the same paths.
+            self.problems = value_problems(request, self.limits)
+        if self.problems:
+            # Rule order (codec reasons first), then the order of the keys in the JSON
+            # object (spec/README.md §2.4).
+            order = {key: i for i, key in enumerate(data)}
+            raise RequestError(
+                sorted(
+                    self.problems,
+                    key=lambda v: (
+                        RULE_RANK.get(v.reason, 0),
+                        order.get(v.path.split(".")[0], -1),
+                    ),
+                )
+            )
+        return request
 
     def _strings(self, value: object, path: str) -> tuple[str, ...]:
         if value is None:
             return ()
         if not isinstance(value, (list, tuple)):
-            self.problems.append(_wrong_type(path, "a list of strings", value))
+            self.problems.append(_wrong_json(path, "a list of strings", value))
             return ()
         out = []
         for i, item in enumerate(value):
             if isinstance(item, str):
                 out.append(item)
             else:
-                self.problems.append(_wrong_type(f"{path}.{i}", "a string", item))
+                self.problems.append(_wrong_json(f"{path}.{i}", "a string", item))
         return tuple(out)
 
     def _filters(self, value: object) -> tuple[Filter, ...]:
         if value is None:
             return ()
         if not isinstance(value, (list, tuple)):
-            self.problems.append(_wrong_type("Filters", "a list of objects", value))
+            self.problems.append(_wrong_json("Filters", "a list of objects", value))
             return ()
         out = []
         for i, item in enumerate(value):
             path = f"Filters.{i}"
             if not isinstance(item, Mapping):
-                self.problems.append(_wrong_type(path, "an object", item))
+                self.problems.append(_wrong_json(path, "an object", item))
                 continue
             name = item.get("Name", "")
             if not isinstance(name, str):
-                self.problems.append(_wrong_type(f"{path}.Name", "a string", name))
+                self.problems.append(_wrong_json(f"{path}.Name", "a string", name))
                 name = ""
             values = self._strings(item.get("Values"), f"{path}.Values")
             for key in item:
                 if key not in ("Name", "Values"):
-                    self.problems.append(_unknown_key(f"{path}.{key}"))
+                    self.problems.append(_unknown_key(f"{path}.{_shown_key(key)}"))
             out.append(Filter(name, values))
         return tuple(out)
 
@@ -249,7 +414,7 @@ class _FromDict:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problems.append(_wrong_type(path, "an integer", value))
+            self.problems.append(_wrong_json(path, "an integer", value))
             return None
         return value
 
@@ -259,12 +424,21 @@ class _FromDict:
         # A Unix time or a nonce is naturally a JSON number: its decimal digits are
         # exactly what goes on the wire, so it is kept, not coerced (spec/README.md §2.6).
         if path in ("Timestamp", "Nonce") and type(value) is int and value >= 0:
-            return str(value)
-        self.problems.append(_wrong_type(path, "a string", value))
+            text = int_text(value, self.limits)
+            if text is None:
+                self.problems.append(_too_many_digits(path, self.limits))
+            return text
+        self.problems.append(_wrong_json(path, "a string", value))
         return None
 
 
 _KNOWN_KEYS = frozenset({"ImageIds", "Filters", "Offset", "Limit", "Version", *COMMON_PARAMETERS})
+
+
+def _shown_key(key: object) -> str:
+    """A JSON member name as a path segment: text as it is, a lone surrogate escaped."""
+    text = key if isinstance(key, str) else repr(key)
+    return text if text.isascii() else printable(text, from_bytes=False)
 
 
 def suggest(key: str) -> str | None:
@@ -291,4 +465,12 @@ def unknown_parameter(key: str) -> Violation:
 
 
 def _unknown_key(key: object) -> Violation:
-    return unknown_parameter(str(key))
+    return unknown_parameter(_shown_key(key))
+
+
+def trusted_filter(name: str, values: tuple[str, ...]) -> Filter:
+    """A Filter from a str and a tuple the caller guarantees (the decoder's fast path)."""
+    made: Filter = object.__new__(Filter)
+    object.__setattr__(made, "name", name)
+    object.__setattr__(made, "values", values)
+    return made

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ._errors import RULE_RANK, Violation, violation
-from ._model import DescribeImagesRequest, Filter
+from ._grammar import DEFAULT_LIMITS, WireLimits
+from ._model import DescribeImagesRequest, Filter, int_text, value_problems
 from ._spec import (
     ACTION,
     DIGITS_RE,
@@ -32,8 +33,12 @@ _IMAGE_ID_HELP = "an image ID is img- followed by 8 lower-case letters or digits
 
 
 def shown(value: object, width: int = 40) -> str:
-    """A value quoted for a message, cut to ``width`` characters."""
-    text = repr(value)
+    """A value quoted for a message, cut to ``width`` characters.
+
+    >>> shown("x" * 50)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
+    """
+    text = repr(value[: width + 1] if isinstance(value, str) else value)
     return text if len(text) <= width else f"{text[: width - 3]}..."
 
 
@@ -100,12 +105,11 @@ def check(
         _check_filters(filters, filter_index, value_index, found)
     if image_ids:
         _check_image_ids(image_ids, image_index, found)
+    # Offset and Limit are ints here: decoded from digits, or checked by value_problems.
     offset, limit = request.offset, request.limit
-    if offset is not None and not (
-        type(offset) is int and 0 <= offset <= MAX_OFFSET
-    ):
+    if offset is not None and not 0 <= offset <= MAX_OFFSET:
         found.append(invalid_offset(offset))
-    if limit is not None and not (type(limit) is int and MIN_LIMIT <= limit <= MAX_LIMIT):
+    if limit is not None and not MIN_LIMIT <= limit <= MAX_LIMIT:
         found.append(invalid_limit(limit))
     if len(found) > 1:
         found.sort(key=lambda v: RULE_RANK[v.reason])  # stable: element order is kept
@@ -113,8 +117,14 @@ def check(
 
 
 def _as_sent(value: object) -> object:
-    """An integer as its wire text, so a message reads the same however it was built."""
-    return str(value) if isinstance(value, int) else value
+    """An integer as its wire text, so a message reads the same however it was built (one
+    too long to show is described, never converted: str() of it may raise)."""
+    if isinstance(value, int):
+        return int_text(value) if -_SHOWN < value < _SHOWN else "an integer of over 40 digits"
+    return value
+
+
+_SHOWN = 10**40
 
 
 def invalid_offset(value: object) -> Violation:
@@ -300,11 +310,23 @@ def _check_image_ids(
         )
 
 
-def validate(request: DescribeImagesRequest) -> tuple[Violation, ...]:
+def validate(
+    request: DescribeImagesRequest, *, limits: WireLimits = DEFAULT_LIMITS
+) -> tuple[Violation, ...]:
     """Every violation of a request built in code (empty when it is valid).
+
+    First every value that could not travel on the wire (a wrong type, a lone surrogate, a
+    control character, a value over the cap: :func:`value_problems`); when there are
+    any, they alone are the answer, as a query the codec refuses is never checked against
+    the rules. Otherwise every rule violation (spec/README.md §2.3, §2.6).
 
     >>> from describe_images import DescribeImagesRequest, Filter
     >>> [v.reason for v in validate(DescribeImagesRequest(limit=101))]
     ['invalid-limit']
+    >>> [(v.reason, v.path) for v in validate(DescribeImagesRequest(image_ids=(5,)))]
+    [('wrong-type', 'ImageIds.0')]
     """
+    problems = value_problems(request, limits)
+    if problems:
+        return tuple(problems)
     return tuple(check(request))

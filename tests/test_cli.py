@@ -38,10 +38,7 @@ def test_validate_valid_url() -> None:
     assert status == 0 and err == ""
     assert json.loads(out) == {
         "valid": True,
-        "request": {
-            "Filters": [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}],
-            "Action": "DescribeImages",
-        },
+        "request": {"Filters": [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]},
     }
 
 
