@@ -43,7 +43,7 @@ from describe_images._conformance import (
     run_conformance,
 )
 from describe_images._errors import ErrorCode, RequestError
-from describe_images._query import answer
+from describe_images._query import answer as answer_request
 from describe_images._response import Image
 from describe_images.server import (
     DEFAULT_MAX_BODY_BYTES,
@@ -158,7 +158,7 @@ def test_seed_example_1_in_process(app: WSGIApplication) -> None:
 
 def test_seed_example_2_in_process(app: WSGIApplication) -> None:
     answer = call(app, query=SEED_2)
-    expected = answer(decode_request(SEED_2), default_catalog(), request_id="x").to_dict()
+    expected = answer_request(decode_request(SEED_2), default_catalog(), request_id="x").to_dict()
     got = answer.json()
     got["Response"]["RequestId"] = "x"
     assert got == expected
