@@ -22,7 +22,7 @@ from ._errors import (
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._model import CommonParams, DescribeImagesRequest, Filter
 from ._pairs import format_query, parse_query
-from ._query import answer
+from ._query import answer_request
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
 from ._rules import validate
 from ._signing import (
@@ -61,7 +61,7 @@ __all__ = [
     "WireError",
     "WireLimits",
     "__version__",
-    "answer",
+    "answer_request",
     "decode_request",
     "default_catalog",
     "encode_query",

@@ -1,6 +1,6 @@
 """The reference semantics of DescribeImages: which images a request selects.
 
-One pure function, :func:`answer`; every decision is in spec/README.md §3.2.
+One pure function, :func:`answer_request`; every decision is in spec/README.md §3.2.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def select(request: DescribeImagesRequest, images: Iterable[Image]) -> list[Imag
     return [image for image in images if _matches(image, wanted, request.filters)]
 
 
-def answer(
+def answer_request(
     request: DescribeImagesRequest,
     images: Iterable[Image],
     *,
@@ -59,7 +59,7 @@ def answer(
 
     >>> from describe_images._catalog import default_catalog
     >>> req = DescribeImagesRequest(filters=(Filter("image-type", ("PUBLIC_IMAGE",)),), limit=2)
-    >>> page = answer(req, default_catalog(), request_id="r-1")
+    >>> page = answer_request(req, default_catalog(), request_id="r-1")
     >>> len(page.image_set), page.total_count > 2, page.request_id
     (2, True, 'r-1')
     """

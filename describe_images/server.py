@@ -28,7 +28,7 @@ from ._decode import decode_request
 from ._errors import ErrorCode, RequestError, envelope
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._pairs import parse_query
-from ._query import answer
+from ._query import answer_request
 from ._response import Image
 from ._spec import ACTION, PATH, VERSION
 
@@ -158,7 +158,7 @@ def _answer(
         if verify is not None:
             verify(method, _host(environ), environ.get("SCRIPT_NAME", "") + path, pairs)
         request = decode_request(pairs, limits=limits)
-        response = answer(request, catalog, request_id=request_id)
+        response = answer_request(request, catalog, request_id=request_id)
     except RequestError as exc:
         environ[OUTCOME_KEY] = exc.code
         return "200 OK", list(JSON_HEADERS), _json(exc.to_response(request_id))

@@ -43,7 +43,7 @@ from describe_images._conformance import (
     run_conformance,
 )
 from describe_images._errors import ErrorCode, RequestError
-from describe_images._query import answer as answer_request
+from describe_images._query import answer_request
 from describe_images._response import Image
 from describe_images.server import (
     DEFAULT_MAX_BODY_BYTES,
