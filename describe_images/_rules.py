@@ -117,14 +117,11 @@ def check(
 
 
 def _as_sent(value: object) -> object:
-    """An integer as its wire text, so a message reads the same however it was built (one
-    too long to show is described, never converted: str() of it may raise)."""
+    """An integer as its wire text, so a message reads the same however it was built
+    (``validate`` refuses an integer too long to convert before any rule sees it)."""
     if isinstance(value, int):
-        return int_text(value) if -_SHOWN < value < _SHOWN else "an integer of over 40 digits"
+        return int_text(value) or "an integer of over 4,000 digits"
     return value
-
-
-_SHOWN = 10**40
 
 
 def invalid_offset(value: object) -> Violation:

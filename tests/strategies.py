@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 import string
 from dataclasses import replace
-from typing import cast
+from typing import Any, cast
 
 from hypothesis import strategies as st
 
@@ -182,20 +182,107 @@ def valid_filters() -> st.SearchStrategy[Filter]:
 
 
 def common_params() -> st.SearchStrategy[CommonParams]:
-    digits = st.integers(min_value=0, max_value=2**40).map(str)
+    """Valid common parameters of every shape: each field absent or set (Action given
+    explicitly or left to its default), any text the wire carries where text is free."""
+    digits = st.integers(min_value=0, max_value=2**64).map(str) | st.from_regex(
+        r"[0-9]{1,30}", fullmatch=True
+    )
     text = st.none() | _printable_text(max_size=20)
+    fields = st.fixed_dictionaries(
+        {},
+        optional={
+            "action": st.just(ACTION),
+            "region": text,
+            "timestamp": st.none() | digits,
+            "nonce": st.none() | digits,
+            "secret_id": text,
+            "signature": text,
+            "signature_method": st.none() | st.sampled_from(SIGNATURE_METHODS),
+            "token": text,
+            "request_client": text,
+            "language": text,
+        },
+    )
+    return fields.map(lambda kwargs: CommonParams(**cast("dict[str, Any]", kwargs)))
+
+
+def any_common_params() -> st.SearchStrategy[CommonParams]:
+    """Well-typed common parameters that may break rules (any Action, non-digit Timestamp,
+    unknown SignatureMethod): what the model can hold and the wire can carry."""
+    text = _printable_text(max_size=20)
+    optional = st.none() | text
     return st.builds(
         CommonParams,
-        action=st.just(ACTION),
-        region=text,
-        timestamp=st.none() | digits,
-        nonce=st.none() | digits,
-        secret_id=text,
-        signature=text,
-        signature_method=st.none() | st.sampled_from(SIGNATURE_METHODS),
-        token=text,
-        request_client=text,
-        language=text,
+        action=text,
+        region=optional,
+        timestamp=optional,
+        nonce=optional,
+        secret_id=optional,
+        signature=optional,
+        signature_method=optional | st.sampled_from(SIGNATURE_METHODS),
+        token=optional,
+        request_client=optional,
+        language=optional,
+    )
+
+
+def any_filters() -> st.SearchStrategy[Filter]:
+    """Well-typed filters that may break rules: any name, 0 to 7 values of any text."""
+    names = st.sampled_from([*FILTER_NAMES, "", "Image-Type", "x"]) | _printable_text()
+    values = st.lists(_printable_text() | st.sampled_from(IMAGE_TYPES) | image_ids(), max_size=7)
+    return st.builds(Filter, names, values.map(tuple))
+
+
+def any_requests() -> st.SearchStrategy[DescribeImagesRequest]:
+    """Well-typed requests that may break any rule (small enough for the wire's caps)."""
+    ints = st.none() | st.integers(min_value=-(10**30), max_value=10**30)
+    return st.builds(
+        DescribeImagesRequest,
+        image_ids=st.lists(image_ids() | _printable_text(), max_size=110).map(tuple),
+        filters=st.lists(any_filters(), max_size=12).map(tuple),
+        offset=ints,
+        limit=ints,
+        common=st.just(CommonParams()) | any_common_params(),
+    )
+
+
+# Values of the wrong type or text the wire cannot carry, for values built in code.
+HOSTILE_VALUES: st.SearchStrategy[object] = st.one_of(
+    st.integers(min_value=-(10**6000), max_value=10**6000),
+    st.just(10**5000),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=True),
+    st.binary(max_size=5),
+    st.text(max_size=10),  # lone surrogates and controls included
+    st.text(min_size=4097, max_size=4100),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.tuples(st.integers()),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+)
+
+
+def hostile_requests() -> st.SearchStrategy[DescribeImagesRequest]:
+    """Requests built in code by a caller without type checking: any field may hold a
+    value of any type, any element of a tuple too."""
+    elements = st.one_of(HOSTILE_VALUES, image_ids(), st.just(Filter("image-type", ("x",))))
+    tuples = st.lists(elements, max_size=4).map(tuple) | HOSTILE_VALUES
+    filters = st.builds(Filter, HOSTILE_VALUES, tuples) | HOSTILE_VALUES
+    commons = st.builds(
+        CommonParams,
+        action=HOSTILE_VALUES | st.just(ACTION),
+        region=HOSTILE_VALUES,
+        timestamp=HOSTILE_VALUES,
+        nonce=HOSTILE_VALUES,
+        token=HOSTILE_VALUES,
+    )
+    return st.builds(
+        DescribeImagesRequest,
+        image_ids=tuples,
+        filters=st.lists(filters, max_size=3).map(tuple) | HOSTILE_VALUES,
+        offset=HOSTILE_VALUES,
+        limit=HOSTILE_VALUES,
+        common=commons | HOSTILE_VALUES,
     )
 
 
@@ -214,7 +301,7 @@ def valid_requests(draw: st.DrawFn) -> DescribeImagesRequest:
         filters=filters,
         offset=draw(st.none() | st.integers(min_value=0, max_value=MAX_OFFSET)),
         limit=draw(st.none() | st.integers(min_value=MIN_LIMIT, max_value=MAX_LIMIT)),
-        common=draw(st.just(DescribeImagesRequest().common) | common_params()),
+        common=draw(common_params()),
     )
 
 
