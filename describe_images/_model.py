@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from ._errors import RULE_RANK, RequestError, Violation, violation
@@ -254,9 +256,11 @@ def value_problems(request: object, limits: WireLimits = DEFAULT_LIMITS) -> list
     >>> [v.path for v in value_problems(DescribeImagesRequest(image_ids=("img-1", 5)))]
     ['ImageIds.1']
     """
-    out: list[Violation] = []
     if not isinstance(request, DescribeImagesRequest):
         return [_wrong_type("", "a DescribeImagesRequest", request)]
+    if _all_clear(request, limits):
+        return []
+    out: list[Violation] = []
     _texts("ImageIds", request.image_ids, limits, out)
     filters: object = request.filters
     if type(filters) is not tuple:
@@ -286,6 +290,59 @@ def value_problems(request: object, limits: WireLimits = DEFAULT_LIMITS) -> list
             if value is not None or wire == "Action":
                 _text(wire, value, limits, out)
     return out
+
+
+_name = attrgetter("name")
+_values = attrgetter("values")
+_TYPES_STR = {str}
+_TYPES_FILTER = {Filter}
+_TYPES_TUPLE = {tuple}
+_TYPES_INT = frozenset({int, type(None)})
+_SMALL_INT = 10**18  # 19 characters at most, sign included
+
+
+def _all_clear(request: DescribeImagesRequest, limits: WireLimits) -> bool:
+    """The common case, with whole-sequence operations in C only: every value has its type,
+    and all the text, joined, is UTF-8 without a control character, within the cap. False
+    means "look closer" (value_problems then names each problem), never "invalid"."""
+    ids: object = request.image_ids
+    filters: object = request.filters
+    if type(ids) is not tuple or type(filters) is not tuple:
+        return False
+    offset, limit = request.offset, request.limit
+    if not {type(offset), type(limit)} <= _TYPES_INT or limits.max_value_length < 19:
+        return False
+    if (offset is not None and not -_SMALL_INT < offset < _SMALL_INT) or (
+        limit is not None and not -_SMALL_INT < limit < _SMALL_INT
+    ):
+        return False
+    texts: list[object] = [*ids]
+    if filters:
+        if set(map(type, filters)) != _TYPES_FILTER:
+            return False
+        texts += map(_name, filters)
+        values = list(map(_values, filters))
+        if set(map(type, values)) != _TYPES_TUPLE:
+            return False
+        texts += chain.from_iterable(values)
+    common: object = request.common
+    if type(common) is not CommonParams:
+        return False
+    if common is not DEFAULT_COMMON:  # the default's only value, "DescribeImages", is clear
+        texts.append(common.action)
+        texts += [value for _, value in common.items()]
+    if not texts:
+        return True
+    if set(map(type, texts)) != _TYPES_STR:
+        return False
+    joined = "".join(texts)  # type: ignore[arg-type]  # every item is a str: checked above
+    # ASCII text is printable exactly when it has no C0 control or DEL (one C call).
+    if joined.isascii():
+        if not joined.isprintable():
+            return False
+    elif not is_utf8(joined) or CONTROL_RE.search(joined):
+        return False
+    return max(map(len, texts)) <= limits.max_value_length  # type: ignore[arg-type]  # str
 
 
 # --- from_dict: the JSON shape -----------------------------------------------------------------
