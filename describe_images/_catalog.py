@@ -12,13 +12,24 @@ import os
 from collections.abc import Mapping
 from importlib import resources
 
-from ._errors import DescribeImagesError
+from ._errors import DocumentError, Violation, violation
 from ._response import Image, image_from_dict, json_type
 from ._spec import IMAGE_ID_RE, IMAGE_TYPES
 
 
-class CatalogError(DescribeImagesError):
-    """A catalog cannot be read or is not a valid catalog; ``str()`` says where and why."""
+class CatalogError(DocumentError):
+    """A catalog cannot be read or is not a valid catalog; carries every problem as a
+    :class:`Violation` (its path inside the document), and ``str()`` names the file.
+
+    ``source`` is the file name (or "catalog" for parsed data)."""
+
+    def __init__(self, source: str, violations: list[Violation]) -> None:
+        self.source = source
+        super().__init__(violations, _summary(source, [v.message for v in violations]))
+
+
+def _refuse(source: str, reason: str, message: str, path: str = "") -> CatalogError:
+    return CatalogError(source, [violation(reason, path, message)])
 
 
 def parse_catalog(data: object, *, source: str = "catalog") -> tuple[Image, ...]:
@@ -40,11 +51,14 @@ def parse_catalog(data: object, *, source: str = "catalog") -> tuple[Image, ...]
         items, prefix = data["catalog"], "catalog"
     if not isinstance(items, list):
         where = prefix or "the catalog"
-        raise CatalogError(
-            f"{source}: {where} must be an array of images (or an object with a 'catalog' "
-            f"array), not {json_type(items)}"
+        raise _refuse(
+            source,
+            "wrong-member-type",
+            f"{where} must be an array of images (or an object with a 'catalog' "
+            f"array), not {json_type(items)}",
+            prefix,
         )
-    problems: list[tuple[str, str]] = []
+    problems: list[Violation] = []
     images: list[Image] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -55,20 +69,29 @@ def parse_catalog(data: object, *, source: str = "catalog") -> tuple[Image, ...]
         where = f"{path}.ImageId"
         if not IMAGE_ID_RE.match(image.image_id):
             problems.append(
-                (where, f"{where} {image.image_id!r} is not an image ID (img- and 8 of 0-9, a-z)")
+                violation(
+                    "bad-document",
+                    where,
+                    f"{where} {image.image_id!r} is not an image ID (img- and 8 of 0-9, a-z)",
+                )
             )
         elif image.image_id in seen:
             problems.append(
-                (where, f"{where} {image.image_id} repeats image {seen[image.image_id]}")
+                violation(
+                    "bad-document",
+                    where,
+                    f"{where} {image.image_id} repeats image {seen[image.image_id]}",
+                )
             )
         else:
             seen[image.image_id] = i
         if image.image_type not in IMAGE_TYPES:
             where = f"{path}.ImageType"
-            problems.append((where, f"{where} {image.image_type!r} is not {_TYPES}"))
+            message = f"{where} {image.image_type!r} is not {_TYPES}"
+            problems.append(violation("bad-document", where, message))
         images.append(image)
     if problems:
-        raise CatalogError(_summary(source, [message for _, message in problems]))
+        raise CatalogError(source, problems)
     return tuple(images)
 
 
@@ -93,7 +116,9 @@ def load_catalog(path: str | os.PathLike[str]) -> tuple[Image, ...]:
         with open(name, "rb") as f:
             raw = f.read()
     except OSError as exc:
-        raise CatalogError(f"cannot read catalog {name}: {exc.strerror or exc}") from None
+        raise _refuse(
+            name, "bad-document", f"cannot read catalog: {exc.strerror or exc}"
+        ) from None
     return parse_catalog(_json(raw, name), source=name)
 
 
@@ -101,13 +126,13 @@ def _json(raw: bytes, source: str) -> object:
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise CatalogError(f"{source}: not UTF-8 (byte {exc.start})") from None
+        raise _refuse(source, "not-json", f"not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise CatalogError(
-            f"{source}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        raise _refuse(
+            source, "not-json", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except (ValueError, RecursionError) as exc:
-        raise CatalogError(f"{source}: not JSON: {exc}") from None
+        raise _refuse(source, "not-json", f"not JSON: {exc}") from None
 
 
 @functools.cache

@@ -170,12 +170,12 @@ class DescribeImagesError(Exception):
 class _Violations(DescribeImagesError):
     """An error carrying one or more :class:`Violation` (the first one decides ``code``)."""
 
-    def __init__(self, violations: Iterable[Violation]) -> None:
+    def __init__(self, violations: Iterable[Violation], summary: str | None = None) -> None:
         found = tuple(violations)
         if not found:
             raise AssertionError(f"{type(self).__name__} needs at least one violation")
         self.violations: tuple[Violation, ...] = found
-        super().__init__(f"{found[0].code}: {self.message}")
+        super().__init__(f"{found[0].code}: {self.message}" if summary is None else summary)
 
     @property
     def code(self) -> str:
@@ -213,7 +213,8 @@ class AuthError(RequestError):
 
 
 class DocumentError(_Violations):
-    """A response or a catalog is not the documented JSON shape; carries every problem."""
+    """A response or a catalog is not the documented JSON shape; carries every problem
+    (reasons ``not-json``, ``missing-member``, ``wrong-member-type``, ``bad-document``)."""
 
 
 class ServiceError(DescribeImagesError):

@@ -14,29 +14,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import DescribeImagesError, ServiceError
+from ._errors import DocumentError, ServiceError, Violation, violation
 
 
-class ResponseFormatError(DescribeImagesError):
-    """A response (or a catalog) is not the documented JSON shape; carries every problem.
+class ResponseFormatError(DocumentError):
+    """A response is not the documented JSON shape; carries every problem as a
+    :class:`Violation` whose path is dotted, like ``Response.ImageSet.0.ImageId``.
+    ``str()`` is the first message, with a count of the rest."""
 
-    ``problems`` holds ``(path, message)`` pairs; a path is dotted, like
-    ``Response.ImageSet.0.ImageId``.
-    """
+    def __init__(self, violations: Iterable[Violation]) -> None:
+        found = tuple(violations)
+        super().__init__(found, found[0].message + _more(len(found) - 1) if found else None)
 
-    def __init__(self, problems: Iterable[tuple[str, str]]) -> None:
-        found = tuple(problems)
-        if not found:
-            raise AssertionError("ResponseFormatError needs at least one problem")
-        self.problems: tuple[tuple[str, str], ...] = found
-        more = len(found) - 1
-        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        super().__init__(found[0][1] + tail)
 
-    @property
-    def path(self) -> str:
-        """The path of the first problem."""
-        return self.problems[0][0]
+def _more(count: int) -> str:
+    return f" (and {count} more problem{'s' if count > 1 else ''})" if count else ""
+
+
+def missing(path: str) -> Violation:
+    return violation("missing-member", path, f"{path} is missing")
 
 
 # Wire name -> attribute, in the order the seed's example response shows them; the two
@@ -90,7 +86,7 @@ class Image:
     @classmethod
     def from_dict(cls, data: object) -> Image:
         """Read one wire object; raises :class:`ResponseFormatError` on a wrong type."""
-        problems: list[tuple[str, str]] = []
+        problems: list[Violation] = []
         image = image_from_dict(data, "", problems)
         if image is None:
             raise ResponseFormatError(problems)
@@ -118,13 +114,14 @@ def _join(path: str, name: str | int) -> str:
     return f"{path}.{name}" if path else str(name)
 
 
-def _wrong(path: str, expected: str, value: object) -> tuple[str, str]:
+def wrong(path: str, expected: str, value: object) -> Violation:
     where = path or "the document"
-    return (path, f"{where} must be {expected}, not {json_type(value)}")
+    message = f"{where} must be {expected}, not {json_type(value)}"
+    return violation("wrong-member-type", path, message)
 
 
 def image_from_dict(
-    data: object, path: str, problems: list[tuple[str, str]], *, strict: bool = False
+    data: object, path: str, problems: list[Violation], *, strict: bool = False
 ) -> Image | None:
     """Read one Image at ``path``, appending every problem; None when there were any.
 
@@ -132,7 +129,7 @@ def image_from_dict(
     unknown member is a typo, not a newer server).
     """
     if not isinstance(data, Mapping):
-        problems.append(_wrong(path, "an object", data))
+        problems.append(wrong(path, "an object", data))
         return None
     before = len(problems)
     text: dict[str, str] = {}
@@ -144,14 +141,15 @@ def image_from_dict(
         elif value is None and wire in OPTIONAL_IMAGE_FIELDS:
             pass
         elif value is None and wire not in data:
-            problems.append((where, f"{where} is missing"))
+            problems.append(missing(where))
         else:
-            problems.append(_wrong(where, "a string", value))
+            problems.append(wrong(where, "a string", value))
     if strict:
         for key in data:
             if key not in IMAGE_FIELDS:
                 where = _join(path, str(key))
-                problems.append((where, f"{where} is not an Image field"))
+                message = f"{where} is not an Image field"
+                problems.append(violation("bad-document", where, message))
     if len(problems) > before:
         return None
     return Image(
@@ -216,20 +214,22 @@ class DescribeImagesResponse:
             data = json.loads(text)
         except (ValueError, RecursionError) as exc:
             # ValueError covers JSONDecodeError, bad UTF-8 in bytes, and the int digit cap.
-            raise ResponseFormatError([("", f"the response is not JSON: {exc}")]) from None
+            raise ResponseFormatError(
+                [violation("not-json", "", f"the response is not JSON: {exc}")]
+            ) from None
         return _read_envelope(data)
 
 
 def _read_envelope(data: object) -> DescribeImagesResponse:
     if not isinstance(data, Mapping):
-        raise ResponseFormatError([_wrong("", "an object", data)])
+        raise ResponseFormatError([wrong("", "an object", data)])
     body = data.get("Response")
     if not isinstance(body, Mapping):
         if body is None and "Response" not in data:
-            raise ResponseFormatError([("Response", "Response is missing")])
-        raise ResponseFormatError([_wrong("Response", "an object", body)])
+            raise ResponseFormatError([missing("Response")])
+        raise ResponseFormatError([wrong("Response", "an object", body)])
     # Each reader returns None exactly when it recorded a problem.
-    problems: list[tuple[str, str]] = []
+    problems: list[Violation] = []
     request_id = _request_id(body, problems)
     if "Error" in body:
         error = _error(body["Error"], problems)
@@ -243,66 +243,74 @@ def _read_envelope(data: object) -> DescribeImagesResponse:
     return DescribeImagesResponse(images, total, request_id)
 
 
-def _total_count(body: Mapping[str, object], problems: list[tuple[str, str]]) -> int | None:
+def _total_count(body: Mapping[str, object], problems: list[Violation]) -> int | None:
     total = body.get("TotalCount")
     if isinstance(total, int) and not isinstance(total, bool):
         if total >= 0:
             return total
-        problems.append(("Response.TotalCount", f"Response.TotalCount is negative ({total})"))
+        problems.append(
+            violation(
+                "bad-document", "Response.TotalCount", f"Response.TotalCount is negative ({total})"
+            )
+        )
     elif total is None and "TotalCount" not in body:
-        problems.append(("Response.TotalCount", "Response.TotalCount is missing"))
+        problems.append(missing("Response.TotalCount"))
     else:
-        problems.append(_wrong("Response.TotalCount", "an integer", total))
+        problems.append(wrong("Response.TotalCount", "an integer", total))
     return None
 
 
-def _request_id(body: Mapping[str, object], problems: list[tuple[str, str]]) -> str | None:
+def _request_id(body: Mapping[str, object], problems: list[Violation]) -> str | None:
     # The seed's example response spells RequestID, its output table RequestId: read both,
     # and refuse two that disagree rather than pick one (spec/README.md §3.1).
     found = [(name, body[name]) for name in ("RequestId", "RequestID") if name in body]
     if not found:
-        problems.append(("Response.RequestId", "Response.RequestId is missing"))
+        problems.append(missing("Response.RequestId"))
         return None
     ids: list[str] = []
     for name, value in found:
         if not isinstance(value, str):
-            problems.append(_wrong(f"Response.{name}", "a string", value))
+            problems.append(wrong(f"Response.{name}", "a string", value))
             return None
         ids.append(value)
     if len(set(ids)) > 1:
         problems.append(
-            ("Response.RequestId", "Response has both RequestId and RequestID, and they differ")
+            violation(
+                "bad-document",
+                "Response.RequestId",
+                "Response has both RequestId and RequestID, and they differ",
+            )
         )
         return None
     return ids[0]
 
 
-def _error(error: object, problems: list[tuple[str, str]]) -> tuple[str, str] | None:
+def _error(error: object, problems: list[Violation]) -> tuple[str, str] | None:
     if not isinstance(error, Mapping):
-        problems.append(_wrong("Response.Error", "an object", error))
+        problems.append(wrong("Response.Error", "an object", error))
         return None
     code = error.get("Code")
     message = error.get("Message", "")
     if isinstance(code, str) and isinstance(message, str):
         return code, message
     if code is None and "Code" not in error:
-        problems.append(("Response.Error.Code", "Response.Error.Code is missing"))
+        problems.append(missing("Response.Error.Code"))
     elif not isinstance(code, str):
-        problems.append(_wrong("Response.Error.Code", "a string", code))
+        problems.append(wrong("Response.Error.Code", "a string", code))
     if not isinstance(message, str):
-        problems.append(_wrong("Response.Error.Message", "a string", message))
+        problems.append(wrong("Response.Error.Message", "a string", message))
     return None
 
 
 def _image_set(
-    body: Mapping[str, object], problems: list[tuple[str, str]]
+    body: Mapping[str, object], problems: list[Violation]
 ) -> tuple[Image, ...] | None:
     raw = body.get("ImageSet")
     if not isinstance(raw, list):
         if raw is None and "ImageSet" not in body:
-            problems.append(("Response.ImageSet", "Response.ImageSet is missing"))
+            problems.append(missing("Response.ImageSet"))
         else:
-            problems.append(_wrong("Response.ImageSet", "an array", raw))
+            problems.append(wrong("Response.ImageSet", "an array", raw))
         return None
     before = len(problems)
     images = [

@@ -18,7 +18,13 @@ from describe_images._catalog import (
     load_catalog,
     parse_catalog,
 )
-from describe_images._errors import DescribeImagesError, ErrorCode, ServiceError
+from describe_images._errors import (
+    DescribeImagesError,
+    DocumentError,
+    ErrorCode,
+    ServiceError,
+    violation,
+)
 from describe_images._response import (
     IMAGE_FIELDS,
     DescribeImagesResponse,
@@ -57,10 +63,15 @@ def envelope(**body: object) -> dict[str, Any]:
     return {"Response": body}
 
 
+def pairs(error: DocumentError) -> tuple[tuple[str, str], ...]:
+    return tuple((v.path, v.message) for v in error.violations)
+
+
 def problems_of(data: object) -> tuple[tuple[str, str], ...]:
     with pytest.raises(ResponseFormatError) as info:
         DescribeImagesResponse.from_dict(data)
-    return info.value.problems
+    assert {v.code for v in info.value.violations} == {"InternalError"}
+    return pairs(info.value)
 
 
 # --- The seed --------------------------------------------------------------------------
@@ -133,7 +144,8 @@ def test_image_is_hashable_and_frozen() -> None:
 def test_image_wrong_types(change: dict[str, object], path: str, message: str) -> None:
     with pytest.raises(ResponseFormatError) as info:
         Image.from_dict({**SEED_IMAGE.to_dict(), **change})
-    assert info.value.problems == ((path, message),)
+    assert pairs(info.value) == ((path, message),)
+    assert [v.reason for v in info.value.violations] == ["wrong-member-type"]
     assert info.value.path == path
     assert str(info.value) == message
 
@@ -144,7 +156,8 @@ def test_image_reports_every_problem() -> None:
     data["ImageStatus"] = 0  # type: ignore[assignment]  # a wrong type on purpose
     with pytest.raises(ResponseFormatError) as info:
         Image.from_dict(data)
-    assert info.value.problems == (
+    assert [v.reason for v in info.value.violations] == ["missing-member", "wrong-member-type"]
+    assert pairs(info.value) == (
         ("ImageOsName", "ImageOsName is missing"),
         ("ImageStatus", "ImageStatus must be a string, not a number"),
     )
@@ -159,8 +172,12 @@ def test_image_from_non_object() -> None:
 
 def test_response_format_error_is_a_library_error() -> None:
     assert issubclass(ResponseFormatError, DescribeImagesError)
-    many = ResponseFormatError([("a", "a is wrong"), ("b", "b is wrong"), ("c", "c is wrong")])
+    assert issubclass(ResponseFormatError, DocumentError)
+    many = ResponseFormatError(
+        [violation("bad-document", name, f"{name} is wrong") for name in ("a", "b", "c")]
+    )
     assert str(many) == "a is wrong (and 2 more problems)"
+    assert many.code == "InternalError"
 
 
 # --- Success envelope ------------------------------------------------------------------
@@ -470,8 +487,11 @@ def test_load_catalog_missing_file(tmp_path: Path) -> None:
         load_catalog(tmp_path / "nope.json")
     assert (
         str(info.value)
-        == f"cannot read catalog {tmp_path / 'nope.json'}: No such file or directory"
+        == f"{tmp_path / 'nope.json'}: cannot read catalog: No such file or directory"
     )
+    assert [(v.code, v.reason, v.path) for v in info.value.violations] == [
+        ("InternalError", "bad-document", "")
+    ]
 
 
 def _bad(**change: object) -> dict[str, object]:
@@ -500,6 +520,9 @@ def test_parse_catalog_one_problem(images_: list[object], message: str) -> None:
     with pytest.raises(CatalogError) as info:
         parse_catalog(images_, source="mine.json")
     assert str(info.value) == f"mine.json: {message}"
+    assert info.value.source == "mine.json"
+    (only,) = info.value.violations
+    assert only.path == message.split(" ")[0]
 
 
 def test_parse_catalog_reports_every_problem_up_to_a_cap() -> None:
