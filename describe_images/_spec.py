@@ -13,6 +13,8 @@ ACTION: Final = "DescribeImages"
 VERSION: Final = "2017-03-12"
 HOST: Final = "image.api.qcloud.com"
 PATH: Final = "/v2/index.php"
+METHODS: Final = ("GET", "POST")
+ENDPOINT: Final = f"https://{HOST}{PATH}"
 
 # Limits (seed: "The maximum number is 10 for Filters, and is 5 for Filters.Values";
 # "Default is 20, and maximum is 100"; "Offset. Default is 0").
@@ -23,6 +25,7 @@ MIN_LIMIT: Final = 1
 MAX_LIMIT: Final = 100
 DEFAULT_LIMIT: Final = 20
 DEFAULT_OFFSET: Final = 0
+MIN_OFFSET: Final = 0
 MAX_OFFSET: Final = 2**63 - 1
 
 FILTER_IMAGE_ID: Final = "image-id"
@@ -34,6 +37,8 @@ SIGNATURE_METHODS: Final = ("HmacSHA1", "HmacSHA256")
 
 # An image ID: "img-" and 8 lower-case letters or digits (img-pmqg1cw7).
 IMAGE_ID_RE: Final = re.compile(r"img-[0-9a-z]{8}\Z")
+# An image-name value: any non-empty text (the rules refuse an empty one).
+IMAGE_NAME_RE: Final = re.compile(r".+\Z", re.DOTALL)
 # An integer in a value: ASCII digits only; leading zeros allowed (spec/README.md §2.1).
 DIGITS_RE: Final = re.compile(r"[0-9]+\Z")
 
@@ -55,18 +60,70 @@ COMMON_PARAMETERS: Final = {
 }
 SCALAR_PARAMETERS: Final = frozenset({*COMMON_PARAMETERS, "Version", "Offset", "Limit"})
 ALL_PARAMETERS: Final = frozenset({*SCALAR_PARAMETERS, "ImageIds", "Filters"})
+REQUIRED_PARAMETERS: Final = ("Action", "Version")
+# Every parameter's type, in the order spec/describe_images.json lists them.
+PARAMETER_TYPES: Final = {
+    "Action": "string",
+    "Version": "string",
+    "ImageIds": "array<string>",
+    "Filters": "array<Filter>",
+    "Offset": "integer",
+    "Limit": "integer",
+    "Region": "string",
+    "Timestamp": "unsigned-integer-string",
+    "Nonce": "unsigned-integer-string",
+    "SecretId": "string",
+    "SignatureMethod": "string",
+    "Token": "string",
+    "RequestClient": "string",
+    "Language": "string",
+    "Signature": "string",
+}
+FILTER_FIELDS: Final = ("Name", "Values")
+
+# Where each rule reports (spec/README.md §2.3), as the spec data describes it.
+RULE_PATHS: Final = {
+    "wrong-shape": "the key as sent",
+    "wrong-type": "the JSON path (from_dict only)",
+    "missing-parameter": "Action | Version",
+    "unsupported-action": "Action",
+    "unknown-parameter": "the key as sent",
+    "unsupported-version": "Version",
+    "not-an-integer": "Timestamp | Nonce",
+    "unsupported-signature-method": "SignatureMethod",
+    "coexist-imageids-filters": "",
+    "too-many-filters": "Filters",
+    "missing-filter-name": "Filters.<n>",
+    "unknown-filter-name": "Filters.<n>.Name",
+    "missing-filter-values": "Filters.<n>",
+    "too-many-filter-values": "Filters.<n>.Values",
+    "empty-filter-value": "Filters.<n>.Values.<m>",
+    "invalid-filter-value": "Filters.<n>.Values.<m>",
+    "malformed-image-id": "ImageIds.<n>",
+    "too-many-image-ids": "ImageIds",
+    "invalid-offset": "Offset",
+    "invalid-limit": "Limit",
+}
+VIOLATION_ORDER: Final = (
+    "codec problems alone (a query the codec refuses has no tree to check); otherwise by "
+    "the order of 'rules', then by the position in the query of the first key under the "
+    "violation's path"
+)
 
 # The rules in reporting order, and their codes, live with the rest of the reason
 # vocabulary in _errors (spec/README.md §2.3).
 
 # Suggestions for unknown parameters (spec/README.md §2.5): lower-cased name ->
 # the parameter meant, covering case slips and the AWS EC2 spellings people carry over.
-TOP_LEVEL_SUGGESTIONS: Final = {
-    **{name.lower(): name for name in ALL_PARAMETERS},
+AWS_SUGGESTIONS: Final = {
     "filter": "Filters",
     "imageid": "ImageIds",
     "maxresults": "Limit",
     "nexttoken": "Offset",
+}
+TOP_LEVEL_SUGGESTIONS: Final = {
+    **{name.lower(): name for name in ALL_PARAMETERS},
+    **AWS_SUGGESTIONS,
 }
 FILTER_FIELD_SUGGESTIONS: Final = {"name": "Name", "values": "Values", "value": "Values"}
 

@@ -1,8 +1,10 @@
-"""The Python constants agree with spec/describe_images.json, the machine-readable spec."""
+"""spec/describe_images.json, the machine-readable spec, is the Python constants: every
+member of it is rebuilt here from describe_images' named data and compared whole."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,65 +15,114 @@ SPEC: dict[str, Any] = json.loads(
 )
 
 
-def test_identity() -> None:
-    assert SPEC["action"] == _spec.ACTION
-    assert SPEC["version"] == _spec.VERSION
-    assert SPEC["endpoint"]["host"] == _spec.HOST
-    assert SPEC["endpoint"]["path"] == _spec.PATH
+def pattern(regex: re.Pattern[str]) -> str:
+    """A Python full-match regex (``...\\Z``) as the spec writes it (``^...$``)."""
+    return f"^{regex.pattern.removesuffix(chr(92) + 'Z')}$"
 
 
-def test_limits() -> None:
-    assert SPEC["limits"] == {
-        "max_filters": _spec.MAX_FILTERS,
-        "max_filter_values": _spec.MAX_FILTER_VALUES,
-        "max_image_ids": _spec.MAX_IMAGE_IDS,
-        "min_limit": _spec.MIN_LIMIT,
-        "max_limit": _spec.MAX_LIMIT,
-        "default_limit": _spec.DEFAULT_LIMIT,
-        "default_offset": _spec.DEFAULT_OFFSET,
-        "max_offset": _spec.MAX_OFFSET,
+def parameter(name: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": name,
+        "type": _spec.PARAMETER_TYPES[name],
+        "required": name in _spec.REQUIRED_PARAMETERS,
+        "common": name in _spec.COMMON_PARAMETERS,
     }
-    assert SPEC["filter"]["max_values"] == _spec.MAX_FILTER_VALUES
-    params = {p["name"]: p for p in SPEC["parameters"]}
-    assert params["Limit"]["maximum"] == _spec.MAX_LIMIT
-    assert params["Limit"]["default"] == _spec.DEFAULT_LIMIT
-    assert params["Offset"]["maximum"] == _spec.MAX_OFFSET
-    assert params["ImageIds"]["max_items"] == _spec.MAX_IMAGE_IDS
-    assert params["Filters"]["max_items"] == _spec.MAX_FILTERS
-    pattern = _spec.IMAGE_ID_RE.pattern.removesuffix("\\Z")
-    assert params["ImageIds"]["pattern"] == f"^{pattern}$"
+    if name == "Action":
+        entry["values"] = [_spec.ACTION]
+    elif name == "Version":
+        entry["values"] = [_spec.VERSION]
+    elif name == "ImageIds":
+        entry |= {"max_items": _spec.MAX_IMAGE_IDS, "pattern": pattern(_spec.IMAGE_ID_RE)}
+    elif name == "Filters":
+        entry["max_items"] = _spec.MAX_FILTERS
+    elif name == "Offset":
+        entry |= {
+            "minimum": _spec.MIN_OFFSET,
+            "maximum": _spec.MAX_OFFSET,
+            "default": _spec.DEFAULT_OFFSET,
+        }
+    elif name == "Limit":
+        entry |= {
+            "minimum": _spec.MIN_LIMIT,
+            "maximum": _spec.MAX_LIMIT,
+            "default": _spec.DEFAULT_LIMIT,
+        }
+    elif name == "SignatureMethod":
+        entry["values"] = list(_spec.SIGNATURE_METHODS)
+    return entry
 
 
-def test_parameters() -> None:
-    names = [p["name"] for p in SPEC["parameters"]]
-    assert set(names) == _spec.ALL_PARAMETERS
-    common = {p["name"] for p in SPEC["parameters"] if p["common"]}
-    assert common == set(_spec.COMMON_PARAMETERS)
-    assert SPEC["encoding_order"] == [
-        "Action",
-        "Version",
-        *_spec.BUSINESS_PARAMETERS,
-        *[k for k in _spec.COMMON_PARAMETERS if k != "Action"],
-    ]
-    params = {p["name"]: p for p in SPEC["parameters"]}
-    assert tuple(params["SignatureMethod"]["values"]) == _spec.SIGNATURE_METHODS
+def expected_spec() -> dict[str, Any]:
+    return {
+        "action": _spec.ACTION,
+        "version": _spec.VERSION,
+        "endpoint": {"host": _spec.HOST, "path": _spec.PATH, "methods": list(_spec.METHODS)},
+        "parameters": [parameter(name) for name in _spec.PARAMETER_TYPES],
+        "encoding_order": [
+            "Action",
+            "Version",
+            *_spec.BUSINESS_PARAMETERS,
+            *[k for k in _spec.COMMON_PARAMETERS if k != "Action"],
+        ],
+        "filter": {
+            "fields": list(_spec.FILTER_FIELDS),
+            "max_values": _spec.MAX_FILTER_VALUES,
+            "names": {
+                _spec.FILTER_IMAGE_ID: {
+                    "match": "exact",
+                    "value_pattern": pattern(_spec.IMAGE_ID_RE),
+                },
+                _spec.FILTER_IMAGE_TYPE: {"match": "exact", "values": list(_spec.IMAGE_TYPES)},
+                _spec.FILTER_IMAGE_NAME: {
+                    "match": "exact",
+                    "value_pattern": pattern(_spec.IMAGE_NAME_RE),
+                },
+            },
+        },
+        "limits": {
+            "max_filters": _spec.MAX_FILTERS,
+            "max_filter_values": _spec.MAX_FILTER_VALUES,
+            "max_image_ids": _spec.MAX_IMAGE_IDS,
+            "min_limit": _spec.MIN_LIMIT,
+            "max_limit": _spec.MAX_LIMIT,
+            "default_limit": _spec.DEFAULT_LIMIT,
+            "default_offset": _spec.DEFAULT_OFFSET,
+            "max_offset": _spec.MAX_OFFSET,
+        },
+        "rules": [
+            {"reason": reason, "code": code.value, "path": _spec.RULE_PATHS[reason]}
+            for reason, code in _errors.RULES.items()
+        ],
+        "wire_reasons": list(_errors.WIRE_REASONS),
+        "violation_order": _spec.VIOLATION_ORDER,
+        "suggestions": {
+            "top_level": _spec.AWS_SUGGESTIONS,
+            "case_insensitive_top_level": True,
+            "filter_fields": _spec.FILTER_FIELD_SUGGESTIONS,
+        },
+        "error_codes": [code.value for code in ErrorCode],
+    }
 
 
-def test_filters() -> None:
-    names = SPEC["filter"]["names"]
-    assert tuple(names) == _spec.FILTER_NAMES
-    assert tuple(names["image-type"]["values"]) == _spec.IMAGE_TYPES
+def test_the_spec_data_is_the_python_constants() -> None:
+    expected = expected_spec()
+    assert list(SPEC) == list(expected)  # the same members, in the same order
+    for member, value in expected.items():
+        assert SPEC[member] == value, member
 
 
-def test_rules_and_codes() -> None:
-    assert [(r["reason"], r["code"]) for r in SPEC["rules"]] == [
-        (reason, code.value) for reason, code in _errors.RULES.items()
-    ]
-    assert SPEC["error_codes"] == [code.value for code in ErrorCode]
-
-
-def test_suggestions() -> None:
-    top = SPEC["suggestions"]["top_level"]
-    for wrong, right in top.items():
-        assert _spec.TOP_LEVEL_SUGGESTIONS[wrong] == right
-    assert SPEC["suggestions"]["filter_fields"] == _spec.FILTER_FIELD_SUGGESTIONS
+def test_the_constants_are_consistent() -> None:
+    assert set(_spec.PARAMETER_TYPES) == _spec.ALL_PARAMETERS
+    assert set(_spec.RULE_PATHS) == set(_errors.RULES)
+    assert set(_spec.FILTER_NAMES) == set(SPEC["filter"]["names"])
+    # Case-insensitive suggestions: every parameter, lower-cased, suggests itself.
+    for name in _spec.ALL_PARAMETERS:
+        assert _spec.TOP_LEVEL_SUGGESTIONS[name.lower()] == name
+    # Every reason the library reports has exactly one code (one closed vocabulary).
+    assert set(_errors.REASONS) == {
+        *_errors.WIRE_REASONS,
+        *_errors.RULES,
+        *_errors.AUTH_REASONS,
+        *_errors.DOCUMENT_REASONS,
+    }
+    assert {code.value for code in _errors.REASONS.values()} <= {c.value for c in ErrorCode}
