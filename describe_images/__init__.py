@@ -12,6 +12,7 @@ from ._encode import encode_query, encode_request
 from ._errors import (
     AuthError,
     DescribeImagesError,
+    DocumentError,
     ErrorCode,
     RequestError,
     ServiceError,
@@ -47,6 +48,7 @@ __all__ = [
     "DescribeImagesError",
     "DescribeImagesRequest",
     "DescribeImagesResponse",
+    "DocumentError",
     "ErrorCode",
     "Filter",
     "Image",
@@ -80,3 +82,7 @@ __all__ = [
     "verify",
     "wire",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,47 @@
+"""The public API is exactly ``__all__``: every name in it exists and is documented, and
+nothing else public is reachable by accident (spec/README.md §2.8)."""
+
+from __future__ import annotations
+
+import types
+
+import describe_images
+from describe_images import wire
+
+PUBLIC = {
+    "DEFAULT_LIMITS", "AuthError", "CatalogError", "CommonParams", "DescribeImagesError",
+    "DescribeImagesRequest", "DescribeImagesResponse", "DocumentError", "ErrorCode", "Filter",
+    "Image", "MemoryNonceStore", "NonceStore", "NonceStoreFull", "RequestError",
+    "ResponseFormatError", "ServiceError", "UsageError", "Violation", "WireError", "WireLimits",
+    "__version__", "answer_request", "decode_request", "default_catalog", "encode_query",
+    "encode_request", "flatten", "format_query", "load_catalog", "make_verifier",
+    "parse_catalog", "parse_query", "sign", "signed_query", "string_to_sign", "unflatten",
+    "validate", "verify", "wire",
+}  # fmt: skip
+
+
+def test_all_is_the_public_api() -> None:
+    assert set(describe_images.__all__) >= PUBLIC
+    for name in describe_images.__all__:
+        assert hasattr(describe_images, name), name
+    assert dir(describe_images) == sorted(describe_images.__all__)
+    assert dir(wire) == sorted(wire.__all__)
+
+
+def test_every_public_name_is_documented() -> None:
+    for name in describe_images.__all__:
+        value = getattr(describe_images, name)
+        if isinstance(value, (types.FunctionType, type, types.ModuleType)):
+            assert value.__doc__, name
+
+
+def test_every_error_is_a_library_error() -> None:
+    for name in describe_images.__all__:
+        value = getattr(describe_images, name)
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, describe_images.DescribeImagesError), name
+
+
+def test_removed_names_are_gone() -> None:
+    # Renamed in 0.2.0 (CHANGELOG.md): run -> answer_request.
+    assert not hasattr(describe_images, "run")
