@@ -21,11 +21,12 @@ from ._model import (
     CommonParams,
     DescribeImagesRequest,
     Filter,
+    shown,
     trusted_filter,
     unknown_parameter,
 )
 from ._pairs import check_pairs, parse_query
-from ._rules import check, invalid_limit, invalid_offset, shown
+from ._rules import check, invalid_limit, invalid_offset
 from ._spec import (
     ACTION,
     COMMON_PARAMETERS,

@@ -84,6 +84,8 @@ RULES: Final = {
     "invalid-limit": _E.INVALID_LIMIT,
 }
 RULE_RANK: Final = {reason: rank for rank, reason in enumerate(RULES, 1)}
+#: The rank of every request reason: every codec reason (0) before every rule.
+REQUEST_RANK: Final = {**dict.fromkeys(WIRE_REASONS, 0), **RULE_RANK}
 
 #: The signature checks' reasons (spec/README.md §4.3) that are not also rules or codec
 #: reasons (``missing-parameter``, ``not-an-integer``, ``bad-utf8`` and ``duplicate-key``

@@ -17,7 +17,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
-from ._errors import RULE_RANK, RequestError, Violation, violation
+from ._errors import REQUEST_RANK, RequestError, Violation, violation
 from ._grammar import (
     CONTROL_RE,
     DEFAULT_LIMITS,
@@ -42,11 +42,8 @@ def _as_tuple(owner: object, name: str, value: object) -> None:
     # A list (or other sequence) becomes a tuple, so the value is hashable and compares
     # equal however it was built. A str, bytes or mapping is kept as given and reported by
     # value_problems: splitting "img-x" into characters is the bug botocore has.
-    if (
-        type(value) is not tuple
-        and isinstance(value, Sequence)
-        and not isinstance(value, (str, bytes, bytearray, memoryview))
-    ):
+    # (tuple() of a tuple is that tuple: nothing to skip.)
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray, memoryview)):
         object.__setattr__(owner, name, tuple(value))
 
 
@@ -113,10 +110,8 @@ class DescribeImagesRequest:
     common: CommonParams = field(default=DEFAULT_COMMON)
 
     def __post_init__(self) -> None:
-        if type(self.image_ids) is not tuple:
-            _as_tuple(self, "image_ids", self.image_ids)
-        if type(self.filters) is not tuple:
-            _as_tuple(self, "filters", self.filters)
+        _as_tuple(self, "image_ids", self.image_ids)
+        _as_tuple(self, "filters", self.filters)
 
     @property
     def effective_offset(self) -> int:
@@ -167,8 +162,19 @@ _DEFAULTS = {"Action": ACTION}
 # --- the checks every value built in code meets (spec/README.md §2.6) ------------------------
 
 
+def shown(value: object, width: int = 40) -> str:
+    """A value quoted for a message, cut to ``width`` characters.
+
+    >>> shown("x" * 50)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
+    """
+    text = repr(value[: width + 1] if isinstance(value, str) else value)
+    return text if len(text) <= width else f"{text[: width - 3]}..."
+
+
+
 def _type_name(value: object) -> str:
-    return "bool" if isinstance(value, bool) else type(value).__name__
+    return type(value).__name__
 
 
 def _wrong_type(path: str, expected: str, value: object) -> Violation:
@@ -178,11 +184,9 @@ def _wrong_type(path: str, expected: str, value: object) -> Violation:
 
 def _text(path: str, value: object, limits: WireLimits, out: list[Violation]) -> None:
     """``value`` is a str the wire can carry under ``path``; else a violation in ``out``."""
-    if type(value) is not str:
-        if not isinstance(value, str):
-            out.append(_wrong_type(path, "a str", value))
-            return
-        value = str.__str__(value)  # a str subclass: what it carries is its text
+    if not isinstance(value, str):
+        out.append(_wrong_type(path, "a str", value))
+        return
     if value.isascii():
         if CONTROL_RE.search(value) or len(value) > limits.max_value_length:
             check_value(path, value, limits, out)
@@ -381,54 +385,54 @@ class _FromDict:
         data = self.data
         if not isinstance(data, Mapping):
             raise RequestError([_wrong_json("", "an object", data)])
-        image_ids = self._strings(data.get("ImageIds"), "ImageIds")
-        filters = self._filters(data.get("Filters"))
-        offset = self._int(data.get("Offset"), "Offset")
-        limit = self._int(data.get("Limit"), "Limit")
-        common: dict[str, Any] = {}
-        for wire, attr in COMMON_PARAMETERS.items():
-            value = self._common(data.get(wire), wire)
-            if value is not None:
-                common[attr] = value
-        version = data.get("Version")
-        if version is not None and version != VERSION:
-            if isinstance(version, str):
-                self.problems.append(
-                    violation(
-                        "unsupported-version",
-                        "Version",
-                        f"Version {version[:40]!r} is not supported; use {VERSION!r}",
-                    )
-                )
+        # Members are read in their order, so problems are listed in it (spec/README.md
+        # §2.4); ``null`` counts as absent.
+        fields: dict[str, Any] = {}
+        common: dict[str, str] = {}
+        for key, value in data.items():
+            if key == "ImageIds":
+                fields["image_ids"] = self._strings(value, key)
+            elif key == "Filters":
+                fields["filters"] = self._filters(value)
+            elif key in ("Offset", "Limit"):
+                fields[key.lower()] = self._int(value, key)
+            elif key == "Version":
+                self._version(value)
+            elif key in COMMON_PARAMETERS:
+                text = self._common(value, key)
+                if text is not None:
+                    common[COMMON_PARAMETERS[key]] = text
             else:
-                self.problems.append(_wrong_json("Version", "a string", version))
-        for key in data:
-            if key not in _KNOWN_KEYS:
                 self.problems.append(_unknown_key(key))
-        request = DescribeImagesRequest(
-            image_ids=image_ids,
-            filters=filters,
-            offset=offset,
-            limit=limit,
-            common=CommonParams(**common),
-        )
-        if not self.problems:
-            # Types are right: the text checks the wire decoder makes, with the same paths.
-            self.problems = value_problems(request, self.limits)
         if self.problems:
-            # Rule order (codec reasons first), then the order of the keys in the JSON
-            # object (spec/README.md §2.4).
+            # Codec reasons, then rule order; the sort is stable: member order within one.
+            raise RequestError(sorted(self.problems, key=lambda v: REQUEST_RANK[v.reason]))
+        request = DescribeImagesRequest(**fields, common=CommonParams(**common))
+        # The types are right: now the text checks the wire decoder makes, with its paths,
+        # in member order (every path starts with the member it is under).
+        problems = value_problems(request, self.limits)
+        if problems:
+            # A default the caller did not send (Action) comes after every member.
             order = {key: i for i, key in enumerate(data)}
+            last = len(order)
             raise RequestError(
-                sorted(
-                    self.problems,
-                    key=lambda v: (
-                        RULE_RANK.get(v.reason, 0),
-                        order.get(v.path.split(".")[0], -1),
-                    ),
-                )
+                sorted(problems, key=lambda v: order.get(v.path.split(".")[0], last))
             )
         return request
+
+    def _version(self, value: object) -> None:
+        if value is None or value == VERSION:
+            return
+        if isinstance(value, str):
+            self.problems.append(
+                violation(
+                    "unsupported-version",
+                    "Version",
+                    f"Version {shown(value)} is not supported; use {VERSION!r}",
+                )
+            )
+        else:
+            self.problems.append(_wrong_json("Version", "a string", value))
 
     def _strings(self, value: object, path: str) -> tuple[str, ...]:
         if value is None:

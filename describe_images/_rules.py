@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ._errors import RULE_RANK, Violation, violation
 from ._grammar import DEFAULT_LIMITS, WireLimits
-from ._model import DescribeImagesRequest, Filter, int_text, value_problems
+from ._model import DescribeImagesRequest, Filter, int_text, shown, value_problems
 from ._spec import (
     ACTION,
     DIGITS_RE,
@@ -30,16 +30,6 @@ from ._spec import (
 )
 
 _IMAGE_ID_HELP = "an image ID is img- followed by 8 lower-case letters or digits (img-pmqg1cw7)"
-
-
-def shown(value: object, width: int = 40) -> str:
-    """A value quoted for a message, cut to ``width`` characters.
-
-    >>> shown("x" * 50)
-    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx..."
-    """
-    text = repr(value[: width + 1] if isinstance(value, str) else value)
-    return text if len(text) <= width else f"{text[: width - 3]}..."
 
 
 def _indexes(sent: Sequence[int] | None, count: int) -> Sequence[int]:

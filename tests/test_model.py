@@ -23,7 +23,8 @@ from describe_images import (
     encode_request,
     validate,
 )
-from describe_images._model import int_text, value_problems
+from describe_images._grammar import DEFAULT_LIMITS
+from describe_images._model import _all_clear, int_text, value_problems
 from tests.strategies import any_requests, hostile_requests, valid_requests
 
 FILTERS = [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]
@@ -362,3 +363,141 @@ def test_encode_request_base_is_zero_or_one() -> None:
         with pytest.raises(UsageError, match="base must be 0 or 1"):
             encode_request(DescribeImagesRequest(), base=base)  # type: ignore[arg-type]  # on purpose
     assert isinstance(UsageError("x"), DescribeImagesError)
+
+
+# --- boundaries the mutation run asked for ------------------------------------------------
+
+
+def test_sequences_become_tuples() -> None:
+    as_list: Any = ["PRIVATE_IMAGE"]
+    assert Filter("image-type", as_list).values == ("PRIVATE_IMAGE",)
+    filters: Any = [Filter("image-type", ("PRIVATE_IMAGE",))]
+    request = DescribeImagesRequest(filters=filters)
+    assert type(request.filters) is tuple and request.filters == tuple(filters)
+    kept: Any = b"img"
+    assert DescribeImagesRequest(image_ids=kept).image_ids is kept
+
+
+@pytest.mark.parametrize("where", ["name", "value"])
+def test_text_at_the_value_cap(where: str) -> None:
+    # Another problem sends the check down the slow path: the cap is exact there too.
+    def request(text: str) -> DescribeImagesRequest:
+        item = Filter(text, ("x",)) if where == "name" else Filter("image-name", (text,))
+        return DescribeImagesRequest(image_ids=(7,), filters=(item,))  # type: ignore[arg-type]  # on purpose
+
+    path = "Filters.0.Name" if where == "name" else "Filters.0.Values.0"
+    assert [v.path for v in validate(request("a" * 4096))] == ["ImageIds.0"]
+    assert [v.path for v in validate(request("a" * 4097))] == ["ImageIds.0", path]
+    # And on the fast path, with nothing else wrong:
+    assert validate(DescribeImagesRequest(filters=(Filter("image-name", ("a" * 4096,)),))) == ()
+    assert [v.reason for v in validate(DescribeImagesRequest(image_ids=("a" * 4097,)))] == [
+        "too-large"
+    ]
+
+
+def test_every_bad_filter_is_reported() -> None:
+    five: Any = (5,)
+    filters: Any = ("x", Filter("image-type", five), 3)
+    assert [v.path for v in validate(DescribeImagesRequest(filters=filters))] == [
+        "Filters.0",
+        "Filters.1.Values.0",
+        "Filters.2",
+    ]
+
+
+def test_int_text_boundaries_with_a_larger_cap() -> None:
+    roomy = WireLimits(max_value_length=5000)
+    assert int_text(2**13899, roomy) is not None  # 13,900 bits: converted
+    assert int_text(2**13900, roomy) is None  # 13,901 bits: never converted
+    assert validate(DescribeImagesRequest(offset=10**5000), limits=roomy)[0].message == (
+        "Offset is an integer of more than 4185 digits; at most 5000 characters are allowed "
+        "(max_value_length)"
+    )
+
+
+def test_the_fast_check_takes_the_common_cases() -> None:
+    # value_problems answers these without looking at each value (spec: same verdict).
+    common = CommonParams(region="ap-guangzhou", timestamp="1", nonce="2")
+    clear = [
+        DescribeImagesRequest(),
+        DescribeImagesRequest(image_ids=("img-pmqg1cw7",), offset=5, limit=None),
+        DescribeImagesRequest(filters=(Filter("image-name", ("数据", "a" * 4096)),), common=common),
+        DescribeImagesRequest(offset=-(10**18) + 1, limit=10**18 - 1),
+    ]
+    for request in clear:
+        assert _all_clear(request, DEFAULT_LIMITS), request
+    assert _all_clear(DescribeImagesRequest(limit=5), WireLimits(max_value_length=19))
+    look_closer: list[Any] = [
+        DescribeImagesRequest(offset=-(10**18)),
+        DescribeImagesRequest(limit=10**18),
+        DescribeImagesRequest(offset=10**18),
+        DescribeImagesRequest(limit=-(10**18)),
+        DescribeImagesRequest(image_ids=("a" * 4097,)),
+        DescribeImagesRequest(image_ids=("\x7f",)),
+        DescribeImagesRequest(image_ids=("é\x00",)),
+        DescribeImagesRequest(image_ids=("\udcff",)),
+        DescribeImagesRequest(common=CommonParams(action=None)),  # type: ignore[arg-type]  # on purpose
+    ]
+    for request in look_closer:
+        assert not _all_clear(request, DEFAULT_LIMITS), request
+    assert not _all_clear(DescribeImagesRequest(limit=5), WireLimits(max_value_length=18))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"ImageIds": [None]}, "ImageIds.0 must be a string, not a null"),
+        ({"Limit": b"5"}, "Limit must be an integer, not a bytes"),
+        (
+            {"Filters": [{"Name": "x", "Values": [1.5]}]},
+            "Filters.0.Values.0 must be a string, not a number",
+        ),
+        (
+            {"Version": "9" * 100},
+            "Version '999999999999999999999999999999999999... is not supported; use '2017-03-12'",
+        ),
+    ],
+)
+def test_from_dict_messages(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(RequestError) as info:
+        DescribeImagesRequest.from_dict(data)
+    assert [v.message for v in info.value.violations] == [message]
+
+
+def test_from_dict_reports_every_filter_and_honours_limits() -> None:
+    with pytest.raises(RequestError) as info:
+        DescribeImagesRequest.from_dict({"Filters": ["x", {"Name": 1}, {"Name": "y", "Mode": 2}]})
+    assert [(v.reason, v.path) for v in info.value.violations] == [
+        ("wrong-type", "Filters.0"),
+        ("wrong-type", "Filters.1.Name"),
+        ("unknown-parameter", "Filters.2.Mode"),
+    ]
+    with pytest.raises(RequestError) as info:
+        DescribeImagesRequest.from_dict(
+            {"ImageIds": ["img-pmqg1cw7"], "Region": "ap-guangzhou"},
+            limits=WireLimits(max_value_length=11),
+        )
+    # Members in their order; Action (not sent: the default, 14 characters) after them.
+    assert [(v.reason, v.path) for v in info.value.violations] == [
+        ("too-large", "ImageIds.0"),
+        ("too-large", "Region"),
+        ("too-large", "Action"),
+    ]
+
+
+def test_from_dict_orders_by_rule_then_member() -> None:
+    with pytest.raises(RequestError) as info:
+        DescribeImagesRequest.from_dict(
+            {"Zed": 1, "Limit": "1", "Timestamp": 10**5000, "Version": "x", "ImageIds": 5}
+        )
+    assert [(v.reason, v.path) for v in info.value.violations] == [
+        ("too-large", "Timestamp"),
+        ("wrong-type", "Limit"),
+        ("wrong-type", "ImageIds"),
+        ("unknown-parameter", "Zed"),
+        ("unsupported-version", "Version"),
+    ]
+    # Text problems come in member order too (their own pass, once the types are right).
+    with pytest.raises(RequestError) as info:
+        DescribeImagesRequest.from_dict({"Region": "\x00", "ImageIds": ["\x01"], "Token": "\x02"})
+    assert [v.path for v in info.value.violations] == ["Region", "ImageIds.0", "Token"]
