@@ -4,6 +4,7 @@ conformance runner (describe_images._conformance) against it."""
 from __future__ import annotations
 
 import http.client
+import inspect
 import io
 import itertools
 import json
@@ -59,6 +60,7 @@ from describe_images._conformance import (
     run_conformance,
 )
 from describe_images._errors import ErrorCode, RequestError, envelope
+from describe_images._grammar import WireLimits
 from describe_images._pairs import format_query, parse_query
 from describe_images._query import run
 from describe_images._response import Image
@@ -69,6 +71,7 @@ from describe_images.server import (
     INTERNAL_ERROR_MESSAGE,
     OUTCOME_KEY,
     _Handler,
+    _logged,
     _request_id,
     _server_class,
     make_app,
@@ -226,6 +229,8 @@ def test_query_string_bytes_are_latin1_in_the_environ(app: WSGIApplication) -> N
     assert call(app, query="Action=\xff").code == "InvalidParameter"
     # A server that breaks PEP 3333 and passes real Unicode is read as UTF-8.
     assert call(app, query=raw).json()["Response"]["TotalCount"] == 0
+    # ... and a lone surrogate in it is text that is not UTF-8: the codec's answer.
+    assert call(app, query="Action=\udc80").code == "InvalidParameter"
 
 
 def test_post_form_body(app: WSGIApplication) -> None:
@@ -382,6 +387,10 @@ def test_make_app_refuses_a_bad_cap() -> None:
     for cap in (-1, 1.5, True):
         with pytest.raises(ValueError, match="max_body_bytes must be an int >= 0"):
             make_app(max_body_bytes=cap)  # type: ignore[arg-type]  # wrong types on purpose
+    # 0 is a cap: only empty bodies.
+    empty = make_app(max_body_bytes=0)
+    assert call(empty, method="POST", content_type=FORM, body=b"").code == "MissingParameter"
+    assert call(empty, method="POST", content_type=FORM, body=b"a").status.startswith("413")
 
 
 def test_make_app_with_own_images() -> None:
@@ -440,6 +449,7 @@ def decode_pairs(query: str) -> list[tuple[str, str]]:
     [
         ({"SERVER_NAME": "example.com", "SERVER_PORT": "80"}, "example.com"),
         ({"SERVER_NAME": "example.com", "SERVER_PORT": "8000"}, "example.com:8000"),
+        ({"SERVER_NAME": "example.com", "SERVER_PORT": ""}, "example.com"),
         (
             {"SERVER_NAME": "example.com", "SERVER_PORT": "443", "wsgi.url_scheme": "https"},
             "example.com",
@@ -449,7 +459,7 @@ def decode_pairs(query: str) -> list[tuple[str, str]]:
             "example.com:80",
         ),
     ],
-    ids=["http-80", "http-8000", "https-443", "https-80"],
+    ids=["http-80", "http-8000", "no-port", "https-443", "https-80"],
 )
 def test_verify_host_without_a_host_header(environ: dict[str, str], host: str) -> None:
     verify = Recorder()
@@ -1249,7 +1259,7 @@ def test_socket_log_lines(live: Live) -> None:
         lines[1] == "describe-images: WARNING: signatures are NOT verified; any caller is answered"
     )
     assert lines[2] == "describe-images: press Ctrl-C to stop"
-    line = r"127\.0\.0\.1 GET {} {} {} \d+\.\dms"
+    line = r"127\.0\.0\.1 GET {} {} {} \d{{1,4}}\.\dms"  # under 10 s
     assert re.fullmatch(line.format("/v2/index.php", 200, "OK 1/1"), lines[-3])
     assert re.fullmatch(
         line.format("/v2/index.php", 200, re.escape(ErrorCode.INVALID_LIMIT.value)), lines[-2]
@@ -1267,6 +1277,73 @@ def test_socket_wsgiref_errors_are_logged(live: Live) -> None:
         raw.sendall(b"NOT HTTP\r\n\r\n")
         assert b"Error code: 400" in raw.makefile("rb").read()
     assert "127.0.0.1 code 400, message Bad HTTP/0.9 request type ('NOT')\n" in live.log.getvalue()
+
+
+def test_serve_passes_its_options_to_the_app() -> None:
+    verify = Recorder()
+    server = start(verify=verify, max_body_bytes=20, limits=WireLimits(max_pairs=2))
+    try:
+        _, _, body = server.request("GET", f"/?{SEED_1}")
+        assert json.loads(body)["Response"]["Error"]["Code"] == "InvalidParameter"  # 3 pairs
+        status, _, _ = server.request("POST", "/", b"x" * 21, {"Content-Type": FORM})
+        assert status == 413
+        server.request("GET", "/?Action=DescribeImages&Version=2017-03-12")
+        assert [c[0] for c in verify.calls] == ["GET"]
+    finally:
+        stop(server)
+
+
+def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    parameters = inspect.signature(serve).parameters
+    assert (parameters["host"].default, parameters["port"].default) == ("127.0.0.1", 8000)
+    # The log goes to stderr unless told otherwise.
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+
+    def interrupt(server: WSGIServer) -> None:
+        raise KeyboardInterrupt
+
+    serve("127.0.0.1", 0, ready=interrupt)
+    assert stderr.getvalue().startswith("describe-images: serving DescribeImages 2017-03-12 on")
+
+
+def logged_line(app: WSGIApplication, environ: dict[str, Any]) -> tuple[str, list[Any]]:
+    """What _logged writes for one call of ``app``, and what start_response was given."""
+    stream = io.StringIO()
+    given: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+        given.append((status, exc))
+        return lambda data: None
+
+    b"".join(_logged(app, stream)(environ, start_response))
+    return stream.getvalue(), given
+
+
+def test_log_line_of_a_bare_environ() -> None:
+    def failing(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        try:
+            raise RuntimeError("x")
+        except RuntimeError:
+            start_response("500 Internal Server Error", [], sys.exc_info())
+        return [b""]
+
+    line, given = logged_line(failing, {})
+    assert re.fullmatch(r"- - / 500 - \d+\.\dms\n", line)
+    assert given[0][0] == "500 Internal Server Error"
+    assert given[0][1][0][0] is RuntimeError  # exc_info is passed on
+
+
+def test_log_line_of_an_app_that_starts_late() -> None:
+    # A generator app calls start_response only when its body is iterated, after the
+    # line is written: the status is not known yet.
+    def late(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [])
+        yield b""
+
+    line, given = logged_line(late, {"REMOTE_ADDR": "10.0.0.1", "REQUEST_METHOD": "GET"})
+    assert re.fullmatch(r"10\.0\.0\.1 GET / - - \d+\.\dms\n", line)
+    assert given == [("200 OK", ())]
 
 
 def test_serve_with_verify_logs_no_warning() -> None:
