@@ -13,23 +13,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Final, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._catalog import CatalogError, default_catalog, load_catalog
-from ._decode import decode_request
+from ._decode import decode_pairs, decode_request, query_part
 from ._errors import ErrorCode, RequestError, envelope
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._pairs import parse_query
 from ._query import answer_request
 from ._response import Image
+from ._signing import Verifier
 from ._spec import ACTION, PATH, VERSION
 
 if TYPE_CHECKING:
@@ -39,7 +40,6 @@ __all__ = [
     "API_PATHS",
     "DEFAULT_MAX_BODY_BYTES",
     "OUTCOME_KEY",
-    "Verifier",
     "make_app",
     "serve",
     "serve_main",
@@ -55,26 +55,37 @@ DEFAULT_MAX_BODY_BYTES: Final = 1 << 20
 #: ``"OK <shown>/<TotalCount>"``; :func:`serve` logs it, other servers' middleware may.
 OUTCOME_KEY: Final = "describe_images.outcome"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
-JSON_HEADERS: Final = [("Content-Type", "application/json")]
+JSON_TYPE: Final = ("Content-Type", "application/json")
+TEXT_TYPE: Final = ("Content-Type", "text/plain; charset=utf-8")
 INTERNAL_ERROR_MESSAGE: Final = (
     "the server failed to answer this request; quote the RequestId when you report it"
 )
-
-#: ``verify(method, host, path, pairs)``: raises a :class:`RequestError` subclass (e.g.
-#: ``AuthError``) to refuse the call; called after the query is parsed, before it is
-#: decoded, so an unsigned call is refused whatever else is wrong with it.
-Verifier = Callable[[str, str, str, list[tuple[str, str]]], None]
+#: A refusal shows at most this many characters of what the client sent (spec/README.md
+#: §3.4: a refusal echoes its input ASCII-escaped and cut).
+ECHO_MAX: Final = 100
 
 logger = logging.getLogger(__name__)
+
+_Answer = tuple[str, list[tuple[str, str]], bytes, str]  # status, headers, body, outcome
 
 
 class _HttpRefusal(Exception):
     """An answer outside the API (404, 405, 411, 413, 415, 400): no envelope."""
 
-    def __init__(self, status: str, message: str, headers: list[tuple[str, str]] | None = None):
+    def __init__(self, status: str, message: str, *headers: tuple[str, str]):
         super().__init__(message)
         self.status = status
-        self.headers = headers or []
+        self.headers = headers
+
+    def answer(self) -> _Answer:
+        # Every piece of client input in the message went through _echo: it is ASCII.
+        body = f"{self.status}: {self}\n".encode("ascii", "backslashreplace")
+        return self.status, [TEXT_TYPE, *self.headers], body, "-"
+
+
+class _BrokenEnviron(Exception):
+    """The WSGI server broke PEP 3333 (a CGI value that is not a str, a ``wsgi.input``
+    that is missing or yields something other than bytes): answered as an internal error."""
 
 
 def make_app(
@@ -89,7 +100,12 @@ def make_app(
 
     Every API answer is HTTP 200, ``Content-Type: application/json``, with the Tencent
     envelope and a fresh UUID4 ``RequestId``; requests that are not API calls get a plain
-    HTTP status. It never lets an exception reach the WSGI server.
+    HTTP status. Whatever the environ holds, it answers one of the statuses of
+    spec/README.md §3.4 and never lets an exception reach the WSGI server.
+
+    ``verify`` (e.g. :func:`~describe_images.make_verifier`) is called as
+    ``verify(method, host, path, pairs)`` after the wire parse and before decoding; a
+    :class:`RequestError` it raises (an ``AuthError``) is the answer.
 
     >>> from wsgiref.util import setup_testing_defaults
     >>> environ = {"QUERY_STRING": "Action=DescribeImages&Version=2017-03-12&Limit=0"}
@@ -105,20 +121,23 @@ def make_app(
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         try:
-            status, headers, body = _answer(environ, catalog, max_body_bytes, limits, verify)
-        except _HttpRefusal as refusal:
-            environ[OUTCOME_KEY] = "-"
-            status, body = refusal.status, f"{refusal.status}: {refusal}\n".encode()
-            headers = [("Content-Type", "text/plain; charset=utf-8"), *refusal.headers]
+            try:
+                status, headers, body, outcome = _answer(
+                    environ, catalog, max_body_bytes, limits, verify
+                )
+            except _HttpRefusal as refusal:
+                status, headers, body, outcome = refusal.answer()
         except Exception:
             # spec/README.md §3.4: never a traceback on the wire. The traceback goes
             # to the log with the RequestId the client sees.
-            request_id = str(uuid.uuid4())
+            request_id = _request_id()
             logger.exception("internal error answering RequestId %s", request_id)
-            environ[OUTCOME_KEY] = ErrorCode.INTERNAL_ERROR.value
-            status, headers = "200 OK", list(JSON_HEADERS)
-            body = _json(envelope(ErrorCode.INTERNAL_ERROR, INTERNAL_ERROR_MESSAGE, request_id))
-        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            status, headers, outcome = "200 OK", [JSON_TYPE], ErrorCode.INTERNAL_ERROR.value
+            body = _json(envelope(outcome, INTERNAL_ERROR_MESSAGE, request_id))
+        if isinstance(environ, dict):  # PEP 3333 says it is; a broken server is answered too
+            environ[OUTCOME_KEY] = outcome
+        headers.append(("Content-Length", str(len(body))))
+        start_response(status, headers)
         return [body]
 
     return app
@@ -129,19 +148,32 @@ def _json(payload: object) -> bytes:
     return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
+# RFC 9562 UUID version 4: 122 random bits, the version nibble 4 and the variant bits 10.
+_UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _request_id() -> str:
+    """A fresh UUID4 in its canonical form; what ``str(uuid.uuid4())`` gives, built
+    without the UUID object (the server makes one per answer)."""
+    number = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    h = f"{number:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def _answer(
     environ: WSGIEnvironment,
     catalog: tuple[Image, ...],
     max_body_bytes: int,
     limits: WireLimits,
     verify: Verifier | None,
-) -> tuple[str, list[tuple[str, str]], bytes]:
-    path = environ.get("PATH_INFO") or "/"
+) -> _Answer:
+    path = _cgi(environ, "PATH_INFO") or "/"
     if path not in API_PATHS:
-        raise _HttpRefusal("404 Not Found", f"no API at {path!r}; send calls to {PATH}")
-    method = environ.get("REQUEST_METHOD", "")
+        raise _HttpRefusal("404 Not Found", f"no API at {_echo(path)}; send calls to {PATH}")
+    method = _cgi(environ, "REQUEST_METHOD")
     if method == "GET":
-        raw = _environ_bytes(environ.get("QUERY_STRING", ""))
+        raw = _environ_bytes(_cgi(environ, "QUERY_STRING"))
     elif method == "POST":
         # The API documents POST parameters as the form body only: the query string of a
         # POST is ignored, never merged (spec/README.md §3.4).
@@ -149,21 +181,44 @@ def _answer(
     else:
         raise _HttpRefusal(
             "405 Method Not Allowed",
-            f"{method} is not allowed; use GET or POST",
-            [("Allow", "GET, POST")],
+            f"{_echo(method, quote=False)} is not allowed; use GET or POST",
+            ("Allow", "GET, POST"),
         )
-    request_id = str(uuid.uuid4())
+    request_id = _request_id()
     try:
-        pairs = parse_query(raw, limits=limits)
-        if verify is not None:
-            verify(method, _host(environ), environ.get("SCRIPT_NAME", "") + path, pairs)
-        request = decode_request(pairs, limits=limits)
+        # The bytes are decoded once. Unsigned: decode_request on the bytes, which takes
+        # the plain-query fast path (spec/README.md §2.2). decode_request reads a URL's
+        # query part, but a query string or body is never a URL: one that looks like one
+        # ("/...", "http://...") goes through the pairs, as it always did. Signed: the
+        # verifier needs the pairs; decode_pairs places them without checking them again.
+        if verify is None and query_part(raw, limits) == raw:
+            request = decode_request(raw, limits=limits)
+        else:
+            pairs = parse_query(raw, limits=limits)
+            if verify is not None:
+                verify(method, _host(environ), _cgi(environ, "SCRIPT_NAME") + path, pairs)
+            request = decode_pairs(pairs, limits=limits)
         response = answer_request(request, catalog, request_id=request_id)
     except RequestError as exc:
-        environ[OUTCOME_KEY] = exc.code
-        return "200 OK", list(JSON_HEADERS), _json(exc.to_response(request_id))
-    environ[OUTCOME_KEY] = f"OK {len(response.image_set)}/{response.total_count}"
-    return "200 OK", list(JSON_HEADERS), response.to_json().encode("ascii")
+        return "200 OK", [JSON_TYPE], _json(exc.to_response(request_id)), exc.code
+    outcome = f"OK {len(response.image_set)}/{response.total_count}"
+    return "200 OK", [JSON_TYPE], response.to_json().encode("ascii"), outcome
+
+
+def _cgi(environ: WSGIEnvironment, key: str) -> str:
+    """A CGI variable of the environ; an absent one is empty (PEP 3333)."""
+    value = environ.get(key, "")
+    if not isinstance(value, str):
+        raise _BrokenEnviron(f"environ[{key!r}] must be a str, not {type(value).__name__}")
+    return value
+
+
+def _echo(text: str, quote: bool = True) -> str:
+    """Client input shown in a refusal: ASCII only (anything else backslash-escaped, as
+    ``ascii()`` does), at most :data:`ECHO_MAX` characters of it, quoted unless told not."""
+    cut = text[:ECHO_MAX]
+    shown = ascii(cut) if quote else cut.encode("unicode_escape").decode("ascii")
+    return shown + "..." if len(text) > ECHO_MAX else shown
 
 
 def _environ_bytes(text: str) -> bytes:
@@ -176,51 +231,80 @@ def _environ_bytes(text: str) -> bytes:
 
 
 def _read_form(environ: WSGIEnvironment, cap: int) -> bytes:
-    media, *params = environ.get("CONTENT_TYPE", "").split(";")
+    content_type = _cgi(environ, "CONTENT_TYPE")
+    media, *params = content_type.split(";")
     charset = "utf-8"
     for param in params:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"').lower()
     if media.strip().lower() != FORM_TYPE or charset not in ("utf-8", "utf8"):
-        shown = environ.get("CONTENT_TYPE", "") or "none"
+        shown = _echo(content_type, quote=False) if content_type else "none"
         raise _HttpRefusal(
             "415 Unsupported Media Type",
             f"a POST body must be {FORM_TYPE} (UTF-8), not {shown}",
         )
-    stream = environ["wsgi.input"]
-    length_text = environ.get("CONTENT_LENGTH", "").strip()
+    length_text = _cgi(environ, "CONTENT_LENGTH").strip()
     if not length_text:
         if not environ.get("wsgi.input_terminated"):
             raise _HttpRefusal("411 Length Required", "a POST needs a Content-Length")
         # The server de-chunked the body and ends the stream: read one byte past the cap.
-        body: bytes = stream.read(cap + 1)
+        body = _read(environ, cap + 1, until_end=True)
         if len(body) > cap:
             raise _HttpRefusal("413 Content Too Large", f"the body is over {cap} bytes")
         return body
     if not length_text.isdigit() or not length_text.isascii():
-        raise _HttpRefusal("400 Bad Request", f"Content-Length {length_text!r} is not a number")
-    if len(length_text) > len(str(cap)) or int(length_text) > cap:
         raise _HttpRefusal(
-            "413 Content Too Large", f"the body is {length_text} bytes; at most {cap} are allowed"
+            "400 Bad Request", f"Content-Length {_echo(length_text)} is not a number"
         )
-    length = int(length_text)
+    # Leading zeros do not make a body larger; the digits are counted before int() reads
+    # them (spec/README.md §2.1: never int() of an unbounded string).
+    digits = length_text.lstrip("0") or "0"
+    if len(digits) > len(str(cap)) or int(digits) > cap:
+        raise _HttpRefusal(
+            "413 Content Too Large",
+            f"the body is {_echo(length_text, quote=False)} bytes; at most {cap} are allowed",
+        )
+    return _read(environ, int(digits), until_end=False)
+
+
+def _read(environ: WSGIEnvironment, size: int, *, until_end: bool) -> bytes:
+    """``size`` bytes of ``wsgi.input`` (fewer when ``until_end`` and the stream ends).
+
+    A stream may return fewer bytes than asked: it is read until it has given them all.
+    """
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        raise _BrokenEnviron("a POST environ without wsgi.input")
     chunks: list[bytes] = []
     got = 0
-    while got < length:
-        chunk = stream.read(length - got)
+    while got < size:
+        try:
+            chunk = stream.read(size - got)
+        except OSError as exc:  # the connection broke or timed out under the server
+            raise _HttpRefusal(
+                "400 Bad Request", f"the body could not be read after {got} bytes"
+            ) from exc
+        if not isinstance(chunk, (bytes, bytearray)):
+            raise _BrokenEnviron(
+                f"wsgi.input.read({size - got}) must give bytes, not {type(chunk).__name__}"
+            )
+        if len(chunk) > size - got:
+            raise _BrokenEnviron(f"wsgi.input.read({size - got}) gave {len(chunk)} bytes")
         if not chunk:
-            raise _HttpRefusal("400 Bad Request", f"the body ended after {got} of {length} bytes")
-        chunks.append(chunk)
+            if until_end:
+                break
+            raise _HttpRefusal("400 Bad Request", f"the body ended after {got} of {size} bytes")
+        chunks.append(bytes(chunk))
         got += len(chunk)
     return b"".join(chunks)
 
 
 def _host(environ: WSGIEnvironment) -> str:
-    host = environ.get("HTTP_HOST")
+    host = _cgi(environ, "HTTP_HOST")
     if host:
-        return str(host)
-    name, port = environ.get("SERVER_NAME", ""), environ.get("SERVER_PORT", "")
+        return host
+    name, port = _cgi(environ, "SERVER_NAME"), _cgi(environ, "SERVER_PORT")
     default = "443" if environ.get("wsgi.url_scheme") == "https" else "80"
     return name if port in ("", default) else f"{name}:{port}"
 
@@ -295,8 +379,8 @@ def serve(
     log: TextIO | None = None,
     catalog_name: str = "the embedded catalog",
     ready: Callable[[WSGIServer], object] | None = None,
-) -> int:
-    """Serve DescribeImages on ``host:port`` with wsgiref until Ctrl-C; returns 0.
+) -> None:
+    """Serve DescribeImages on ``host:port`` with wsgiref until Ctrl-C, then return.
 
     Logs a start line, one line per request and a stop line to ``log`` (stderr by
     default). ``port=0`` picks a free port (the start line names it). ``ready`` is called
@@ -335,7 +419,6 @@ def serve(
     finally:
         httpd.server_close()
     _write(stream, "describe-images: stopped")
-    return 0
 
 
 def serve_main(
@@ -356,10 +439,11 @@ def serve_main(
         return 1
     name = "the embedded catalog" if catalog_path is None else catalog_path
     try:
-        return serve(host, port, images, verify=verify, log=stream, catalog_name=name)
+        serve(host, port, images, verify=verify, log=stream, catalog_name=name)
     except OSError as exc:
         _write(
             stream,
             f"describe-images serve: error: cannot listen on {host}:{port}: {exc.strerror or exc}",
         )
         return 1
+    return 0

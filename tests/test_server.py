@@ -4,7 +4,9 @@ conformance runner (describe_images._conformance) against it."""
 from __future__ import annotations
 
 import http.client
+import inspect
 import io
+import itertools
 import json
 import logging
 import os
@@ -15,20 +17,35 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
 import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.request import ProxyHandler
 from wsgiref.simple_server import WSGIServer, make_server
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from describe_images import AuthError, DescribeImagesError, UsageError, Violation, decode_request
+from describe_images import (
+    AuthError,
+    DescribeImagesError,
+    UsageError,
+    Violation,
+    decode_request,
+    make_verifier,
+    sign,
+)
+from describe_images import server as server_module
 from describe_images._catalog import default_catalog
 from describe_images._conformance import (
     PROBE_QUERY,
@@ -42,20 +59,27 @@ from describe_images._conformance import (
     query_part,
     run_conformance,
 )
-from describe_images._errors import ErrorCode, RequestError
+from describe_images._errors import ErrorCode, RequestError, envelope
+from describe_images._grammar import WireLimits
+from describe_images._pairs import format_query, parse_query
 from describe_images._query import answer_request
 from describe_images._response import Image
+from describe_images._signing import Verifier
 from describe_images.server import (
     DEFAULT_MAX_BODY_BYTES,
+    ECHO_MAX,
     INTERNAL_ERROR_MESSAGE,
     OUTCOME_KEY,
     _Handler,
+    _logged,
+    _request_id,
     _server_class,
     make_app,
     serve,
     serve_main,
 )
 from tests.seed import SEED_1_IMAGE
+from tests.strategies import edge_pairs, schema_pairs, wireish_bytes, wireish_queries
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -205,6 +229,8 @@ def test_query_string_bytes_are_latin1_in_the_environ(app: WSGIApplication) -> N
     assert call(app, query="Action=\xff").code == "InvalidParameter"
     # A server that breaks PEP 3333 and passes real Unicode is read as UTF-8.
     assert call(app, query=raw).json()["Response"]["TotalCount"] == 0
+    # ... and a lone surrogate in it is text that is not UTF-8: the codec's answer.
+    assert call(app, query="Action=\udc80").code == "InvalidParameter"
 
 
 def test_post_form_body(app: WSGIApplication) -> None:
@@ -334,7 +360,8 @@ def test_post_without_content_length() -> None:
     [
         ("abc", "Content-Length 'abc' is not a number"),
         ("-1", "Content-Length '-1' is not a number"),
-        ("\u0661", "Content-Length '\u0661' is not a number"),
+        # Echoed ASCII-escaped, as ascii() shows it (the digit itself until issue 8).
+        ("\u0661", "Content-Length '\\u0661' is not a number"),
         ("40", "the body ended after 10 of 40 bytes"),
     ],
     ids=["letters", "negative", "arabic-digit", "short-body"],
@@ -360,6 +387,10 @@ def test_make_app_refuses_a_bad_cap() -> None:
     for cap in (-1, 1.5, True):
         with pytest.raises(ValueError, match="max_body_bytes must be an int >= 0"):
             make_app(max_body_bytes=cap)  # type: ignore[arg-type]  # wrong types on purpose
+    # 0 is a cap: only empty bodies.
+    empty = make_app(max_body_bytes=0)
+    assert call(empty, method="POST", content_type=FORM, body=b"").code == "MissingParameter"
+    assert call(empty, method="POST", content_type=FORM, body=b"a").status.startswith("413")
 
 
 def test_make_app_with_own_images() -> None:
@@ -418,6 +449,7 @@ def decode_pairs(query: str) -> list[tuple[str, str]]:
     [
         ({"SERVER_NAME": "example.com", "SERVER_PORT": "80"}, "example.com"),
         ({"SERVER_NAME": "example.com", "SERVER_PORT": "8000"}, "example.com:8000"),
+        ({"SERVER_NAME": "example.com", "SERVER_PORT": ""}, "example.com"),
         (
             {"SERVER_NAME": "example.com", "SERVER_PORT": "443", "wsgi.url_scheme": "https"},
             "example.com",
@@ -427,7 +459,7 @@ def decode_pairs(query: str) -> list[tuple[str, str]]:
             "example.com:80",
         ),
     ],
-    ids=["http-80", "http-8000", "https-443", "https-80"],
+    ids=["http-80", "http-8000", "no-port", "https-443", "https-80"],
 )
 def test_verify_host_without_a_host_header(environ: dict[str, str], host: str) -> None:
     verify = Recorder()
@@ -492,6 +524,582 @@ def test_a_broken_catalog_entry_is_an_internal_error(caplog: pytest.LogCaptureFi
     app = make_app([object()])  # type: ignore[list-item]  # not an Image, on purpose
     with caplog.at_level(logging.CRITICAL, logger="describe_images.server"):
         assert call(app, query="Action=DescribeImages&Version=2017-03-12").code == "InternalError"
+
+
+# --- One decode per request (issue 8) -----------------------------------------------------
+
+
+def accept(method: str, host: str, path: str, pairs: list[tuple[str, str]]) -> None:
+    """A verifier that lets every call through: the signed pipeline, minus signatures."""
+
+
+@pytest.fixture(scope="module")
+def accepting_app() -> WSGIApplication:
+    return make_app(verify=accept)
+
+
+def before_issue_8(raw: bytes, catalog: Sequence[Image], request_id: str) -> bytes:
+    """The body the server answered before issue 8: parse_query, then decode_request on the
+    pairs (which checked every pair again), then answer_request."""
+    try:
+        request = decode_request(parse_query(raw))
+        return answer_request(request, catalog, request_id=request_id).to_json().encode("ascii")
+    except RequestError as exc:
+        return json.dumps(exc.to_response(request_id), separators=(",", ":")).encode("ascii")
+
+
+def four_ways(raw: bytes, plain: WSGIApplication, signed: WSGIApplication) -> list[Answer]:
+    """GET and POST of ``raw``, to an app without a verifier and to one with."""
+    return [
+        answer
+        for app in (plain, signed)
+        for answer in (
+            call(app, query=raw.decode("latin-1")),
+            call(app, method="POST", body=raw, content_type=FORM),
+        )
+    ]
+
+
+def assert_as_before(answers: list[Answer], raw: bytes, catalog: Sequence[Image]) -> None:
+    for answer in answers:
+        assert answer.status == "200 OK"
+        request_id = answer.json()["Response"]["RequestId"]
+        assert answer.body == before_issue_8(raw, catalog, request_id)
+
+
+# Queries a decode_request of the bytes would read as URLs: the server reads them as
+# queries (a query string is never a URL), as it always did.
+URLISH = ("/", "/v2/index.php?", "http://h/?", "HTTPS://h/v2/index.php?", "/?a=1#")
+VALID_HEAD = [("Action", "DescribeImages"), ("Version", "2017-03-12")]
+RAW_QUERIES = st.one_of(
+    wireish_bytes(),
+    schema_pairs().map(format_query).map(str.encode),
+    schema_pairs().map(lambda pairs: format_query(VALID_HEAD + pairs).encode()),
+    edge_pairs().map(lambda pairs: format_query(pairs).encode()),
+    st.tuples(st.sampled_from(URLISH), schema_pairs()).map(
+        lambda t: (t[0] + format_query(VALID_HEAD + t[1])).encode()
+    ),
+)
+
+
+@given(raw=RAW_QUERIES)
+def test_answers_are_as_before_issue_8(
+    app: WSGIApplication, accepting_app: WSGIApplication, raw: bytes
+) -> None:
+    assert_as_before(four_ways(raw, app, accepting_app), raw, default_catalog())
+
+
+def test_url_like_query_strings_are_read_as_queries(app: WSGIApplication) -> None:
+    for prefix in URLISH:
+        raw = f"{prefix}{SEED_1}".encode()
+        assert_as_before([call(app, query=raw.decode())], raw, default_catalog())
+    assert call(app, query=f"/?{SEED_1}").code == "InvalidParameter"
+
+
+VECTORS = load_vectors()
+
+
+@pytest.mark.parametrize("vector", VECTORS.validate, ids=[v.id for v in VECTORS.validate])
+def test_validate_vectors_get_post_plain_and_verified(
+    app: WSGIApplication, accepting_app: WSGIApplication, vector: ValidateVector
+) -> None:
+    raw = query_part(vector.query).encode("utf-8", "surrogatepass")
+    answers = four_ways(raw, app, accepting_app)
+    assert [a.code for a in answers] == [vector.code] * 4
+    assert_as_before(answers, raw, default_catalog())
+
+
+@pytest.fixture(scope="module")
+def vector_apps() -> tuple[WSGIApplication, WSGIApplication]:
+    return make_app(VECTORS.catalog), make_app(VECTORS.catalog, verify=accept)
+
+
+@pytest.mark.parametrize("vector", VECTORS.query, ids=[v.id for v in VECTORS.query])
+def test_query_vectors_get_post_plain_and_verified(
+    vector_apps: tuple[WSGIApplication, WSGIApplication], vector: QueryVector
+) -> None:
+    raw = query_part(vector.query).encode("utf-8", "surrogatepass")
+    answers = four_ways(raw, *vector_apps)
+    for answer in answers:
+        response = answer.json()["Response"]
+        assert response["TotalCount"] == vector.total_count
+        assert tuple(i["ImageId"] for i in response["ImageSet"]) == vector.image_ids
+    assert_as_before(answers, raw, VECTORS.catalog)
+
+
+SECRET_ID, SECRET_KEY = "AKIDserver", "server-test-key"
+NONCES = itertools.count(1)
+
+
+def signed_raw(query: str, method: str) -> bytes:
+    """``query`` with the signing parameters and its v1 signature, whatever it asks for."""
+    pairs = [
+        *parse_query(query),
+        ("Timestamp", str(int(time.time()))),
+        ("Nonce", str(next(NONCES))),
+        ("SecretId", SECRET_ID),
+        ("SignatureMethod", "HmacSHA256"),
+    ]
+    signature = sign(method, "h", "/v2/index.php", pairs, SECRET_KEY, "HmacSHA256")
+    return format_query([*pairs, ("Signature", signature)]).encode()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        SEED_1,
+        SEED_2,
+        "Action=DescribeImages&Version=2017-03-12&Limit=0",
+        "Action=DescribeImages&Version=2017-03-12&Limit=abc&Offset=-1",
+        "Action=DescribeImages&Version=2017-03-12&Color=red",
+        "Version=2017-03-12&ImageIds.1=img-pmqg1cw7&ImageIds.3=x",
+    ],
+    ids=["seed-1", "seed-2", "limit", "not-integers", "unknown", "gap"],
+)
+def test_signed_calls_answer_as_before(query: str) -> None:
+    app = make_app(verify=make_verifier({SECRET_ID: SECRET_KEY}))
+    get = signed_raw(query, "GET")
+    post = signed_raw(query, "POST")
+    answers = [
+        call(app, query=get.decode(), HTTP_HOST="h"),
+        call(app, method="POST", body=post, content_type=FORM, HTTP_HOST="h"),
+    ]
+    for answer, raw in zip(answers, (get, post), strict=True):
+        assert_as_before([answer], raw, default_catalog())
+    # The same signed call again is a replay: verify ran on the pairs.
+    assert call(app, query=get.decode(), HTTP_HOST="h").code == "InvalidRequest.ReplayAttack"
+    assert call(app, query=query, HTTP_HOST="h").code == "MissingParameter"  # no Timestamp
+
+
+def test_each_request_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts: Counter[str] = Counter()
+
+    def counting(name: str) -> None:
+        real = getattr(server_module, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            counts[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(server_module, name, counted)
+
+    for name in ("parse_query", "decode_request", "decode_pairs"):
+        counting(name)
+    plain, verified = make_app(), make_app(verify=accept)
+    for app, query, expected in [
+        # Unsigned: the bytes go to decode_request (and its fast path when plain).
+        (plain, SEED_2, {"decode_request": 1}),
+        (plain, "Limit=%zz", {"decode_request": 1}),
+        # Verified: parsed once for the verifier; decode_pairs does not check them again.
+        (verified, SEED_2, {"parse_query": 1, "decode_pairs": 1}),
+        # A query string that looks like a URL is read as a query, through the pairs.
+        (plain, f"/?{SEED_1}", {"parse_query": 1, "decode_pairs": 1}),
+    ]:
+        counts.clear()
+        call(app, query=query)
+        assert counts == expected, query
+        counts.clear()
+        call(app, method="POST", body=query.encode(), content_type=FORM)
+        assert counts == expected, query
+
+
+def test_verifier_is_the_signing_modules() -> None:
+    assert vars(server_module)["Verifier"] is Verifier
+    assert "Verifier" not in server_module.__all__
+    for name in server_module.__all__:
+        assert name in vars(server_module)
+
+
+def test_request_ids_are_canonical_uuid4s() -> None:
+    ids = [_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == text
+    # The 122 random bits all vary: every hex digit but the version takes many values.
+    columns = [{text.replace("-", "")[i] for text in ids} for i in range(32)]
+    assert [len(c) for c in columns].count(1) == 1  # the version digit, "4"
+    assert columns[16] == set("89ab")  # the variant bits 10
+
+
+# --- Any environ gets a documented status (issue 8) ----------------------------------------
+
+
+@contextmanager
+def quiet_server_log() -> Iterator[None]:
+    log = logging.getLogger("describe_images.server")
+    before, log.disabled = log.disabled, True
+    try:
+        yield
+    finally:
+        log.disabled = before
+
+
+STATUSES = {
+    "200 OK",
+    "400 Bad Request",
+    "404 Not Found",
+    "405 Method Not Allowed",
+    "411 Length Required",
+    "413 Content Too Large",
+    "415 Unsupported Media Type",
+}
+# The longest refusal: its fixed text and one echo of ECHO_MAX characters, each escaped
+# in at most 10 ("\U0010ffff").
+LONGEST_REFUSAL = 200 + 10 * ECHO_MAX
+
+
+def answer_any(app: WSGIApplication, environ: Any) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call ``app`` with ``environ`` and check the answer is well formed."""
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen.append((status, headers))
+        return lambda data: None
+
+    body = b"".join(app(environ, start_response))
+    assert len(seen) == 1
+    status, headers = seen[0]
+    assert status in STATUSES
+    assert headers[-1] == ("Content-Length", str(len(body)))
+    assert body.isascii()
+    if status == "200 OK":
+        assert headers == [("Content-Type", "application/json"), headers[-1]]
+        data = json.loads(body)
+        assert list(data) == ["Response"]
+        response = data["Response"]
+        assert UUID4_RE.match(response.pop("RequestId"))
+        if "Error" in response:
+            assert list(response) == ["Error"]
+            assert list(response["Error"]) == ["Code", "Message"]
+            assert all(isinstance(v, str) and v for v in response["Error"].values())
+        else:
+            assert list(response) == ["ImageSet", "TotalCount"]
+    else:
+        allow = [("Allow", "GET, POST")] if status.startswith("405") else []
+        assert headers == [("Content-Type", "text/plain; charset=utf-8"), *allow, headers[-1]]
+        text = body.decode("ascii")
+        assert text.startswith(f"{status}: ")
+        assert text.endswith("\n")
+        assert text[:-1].isprintable()
+        assert len(text) <= LONGEST_REFUSAL
+    if isinstance(environ, dict):
+        assert isinstance(environ[OUTCOME_KEY], str)
+    return status, headers, body
+
+
+class Stream:
+    """A ``wsgi.input`` that gives ``result`` (or raises it) on every read, whatever size
+    is asked for."""
+
+    def __init__(self, result: object) -> None:
+        self.result = result
+
+    def read(self, size: int = -1) -> object:
+        if isinstance(self.result, BaseException):
+            raise self.result
+        return self.result
+
+    def __repr__(self) -> str:
+        return f"Stream({self.result!r})"
+
+
+HOSTILE_TEXT = st.text(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=30)
+ODD_VALUES = st.one_of(
+    st.none(),
+    st.integers(),
+    st.floats(),
+    st.binary(max_size=8),
+    st.lists(st.text(max_size=2), max_size=2),
+    st.builds(object),
+)
+
+
+def environ_value(*likely: str) -> st.SearchStrategy[object]:
+    """Mostly a value a server would send; else hostile text, latin-1 bytes as text
+    (PEP 3333), or something that is not a str at all."""
+    usual = st.sampled_from(likely)
+    text = st.one_of(HOSTILE_TEXT, st.binary(max_size=20).map(lambda b: b.decode("latin-1")))
+    return st.one_of(usual, usual, text, text, ODD_VALUES)
+
+
+STREAMS = st.one_of(
+    st.binary(max_size=120).map(io.BytesIO),
+    st.sampled_from([SEED_1.encode(), b"Limit=1&a="]).map(io.BytesIO),
+    st.binary(max_size=120).map(Trickle),
+    st.sampled_from(
+        [
+            OSError("connection reset"),
+            TimeoutError("timed out"),
+            ValueError("I/O operation on closed file"),
+            RuntimeError("bug"),
+            "Action=DescribeImages",
+            None,
+            7,
+            b"",
+            b"x" * 200,
+            bytearray(b"Limit=1"),
+        ]
+    ).map(Stream),
+    ODD_VALUES,
+)
+
+FIELDS: dict[str, st.SearchStrategy[object]] = {
+    "REQUEST_METHOD": environ_value("GET", "POST", "PUT", "get"),
+    "PATH_INFO": environ_value("/", "/v2/index.php", "", "/x"),
+    "SCRIPT_NAME": environ_value("", "/api"),
+    "QUERY_STRING": st.one_of(environ_value(SEED_1, "Limit=%zz", ""), wireish_queries()),
+    "CONTENT_TYPE": environ_value(FORM, f"{FORM}; charset=latin-1", "text/plain", ""),
+    "CONTENT_LENGTH": environ_value("0", "10", str(len(SEED_1)), "", " 12 ", "-1", "200", "9" * 40),
+    "HTTP_HOST": environ_value("h", ""),
+    "SERVER_NAME": environ_value("h", ""),
+    "SERVER_PORT": environ_value("80", "443", ""),
+    "wsgi.url_scheme": environ_value("http", "https"),
+    "wsgi.input_terminated": st.one_of(st.just(True), st.booleans(), ODD_VALUES),
+    "wsgi.input": STREAMS,
+}
+MISSING = object()
+
+
+@st.composite
+def near_valid_environs(draw: st.DrawFn) -> dict[str, Any]:
+    """A GET or POST API call a server would pass, with up to four keys changed to any
+    of the values above, or removed: every check of the table is reached."""
+    body = draw(
+        st.one_of(st.sampled_from([SEED_1.encode(), b"Limit=1&a="]), st.binary(max_size=60))
+    )
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": draw(st.sampled_from(["GET", "POST"])),
+        "PATH_INFO": draw(st.sampled_from(["/", "/v2/index.php", ""])),
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": SEED_1,
+        "CONTENT_TYPE": FORM,
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "h",
+        "SERVER_NAME": "h",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+    }
+    for key in draw(st.lists(st.sampled_from(sorted(FIELDS)), unique=True, max_size=4)):
+        value = draw(st.one_of(FIELDS[key], st.just(MISSING)))
+        if value is MISSING:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    return environ
+
+
+ENVIRONS = st.one_of(near_valid_environs(), st.fixed_dictionaries({}, optional=FIELDS))
+
+
+@given(environ=ENVIRONS, verified=st.booleans())
+def test_any_environ_gets_a_documented_status(environ: dict[str, Any], verified: bool) -> None:
+    app = make_app(max_body_bytes=100, verify=accept if verified else None)
+    with quiet_server_log():
+        answer_any(app, environ)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        (
+            {"REQUEST_METHOD": "G\udc80T"},
+            "405 Method Not Allowed: G\\udc80T is not allowed; use GET or POST",
+        ),
+        ({"REQUEST_METHOD": "PUT\r\nX: 1"}, "405 Method Not Allowed: PUT\\r\\nX: 1 is not allowed"),
+        ({"REQUEST_METHOD": "é"}, "405 Method Not Allowed: \\xe9 is not allowed"),
+        ({"REQUEST_METHOD": "P" * 101}, f"405 Method Not Allowed: {'P' * 100}... is not"),
+        ({"REQUEST_METHOD": "P" * 100}, f"405 Method Not Allowed: {'P' * 100} is not"),
+        ({"PATH_INFO": "/\udc80\x00"}, "404 Not Found: no API at '/\\udc80\\x00'; send"),
+        ({"PATH_INFO": "/é"}, "404 Not Found: no API at '/\\xe9'; send calls"),
+        ({"PATH_INFO": "/" * 150}, f"404 Not Found: no API at '{'/' * 100}'...; send"),
+        (
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": "text/\udcff"},
+            f"415 Unsupported Media Type: a POST body must be {FORM} (UTF-8), not text/\\udcff",
+        ),
+        (
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": "t" * 1000},
+            f"415 Unsupported Media Type: a POST body must be {FORM} (UTF-8), not {'t' * 100}...",
+        ),
+        (
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": FORM, "CONTENT_LENGTH": "1\udc80"},
+            "400 Bad Request: Content-Length '1\\udc80' is not a number",
+        ),
+        (
+            # More digits than int() reads (4,300): counted, never converted.
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": FORM, "CONTENT_LENGTH": "9" * 5000},
+            f"413 Content Too Large: the body is {'9' * 100}... bytes; at most 1048576",
+        ),
+    ],
+    ids=[
+        "method-surrogate",
+        "method-crlf",
+        "method-latin-1",
+        "method-cut",
+        "method-not-cut",
+        "path-surrogate",
+        "path-latin-1",
+        "path-cut",
+        "type-surrogate",
+        "type-cut",
+        "length-surrogate",
+        "length-digits",
+    ],
+)
+def test_refusals_echo_input_ascii_escaped_and_cut(
+    app: WSGIApplication, environ: dict[str, Any], expected: str
+) -> None:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.input": Unreadable(), **environ}
+    _, _, body = answer_any(app, environ)
+    assert body.decode("ascii").startswith(expected)
+
+
+def test_content_length_leading_zeros_do_not_count() -> None:
+    small = make_app(max_body_bytes=10)
+    body = b"Limit=1&a="
+    answer = call(
+        small, method="POST", content_type=FORM, body=body, CONTENT_LENGTH="0" * 30 + "10"
+    )
+    assert answer.code == "MissingParameter"
+    answer = call(
+        small,
+        method="POST",
+        content_type=FORM,
+        CONTENT_LENGTH="0011",
+        extra={"wsgi.input": Unreadable()},
+    )
+    assert answer.body == b"413 Content Too Large: the body is 0011 bytes; at most 10 are allowed\n"
+
+
+def test_terminated_body_read_in_pieces(app: WSGIApplication) -> None:
+    env = {"wsgi.input": Trickle(SEED_1.encode()), "wsgi.input_terminated": True}
+    assert_seed_1_answer(call(app, method="POST", content_type=FORM, extra=env).body)
+
+
+class Breaking(io.BytesIO):
+    """Gives its bytes, then the connection breaks."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        if not chunk:
+            raise ConnectionResetError("reset by peer")
+        return chunk
+
+
+@pytest.mark.parametrize(
+    ("stream", "length", "message"),
+    [
+        (Stream(OSError("reset")), "10", "the body could not be read after 0 bytes"),
+        (Breaking(b"Limit"), "10", "the body could not be read after 5 bytes"),
+        (Stream(TimeoutError()), "", "the body could not be read after 0 bytes"),
+    ],
+    ids=["at-once", "after-5", "terminated-timeout"],
+)
+def test_unreadable_body_gets_400(
+    app: WSGIApplication, stream: object, length: str, message: str
+) -> None:
+    env = {"wsgi.input": stream, "CONTENT_LENGTH": length, "wsgi.input_terminated": True}
+    answer = call(app, method="POST", content_type=FORM, extra=env)
+    assert answer.status == "400 Bad Request"
+    assert answer.body.decode() == f"400 Bad Request: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("environ", "detail"),
+    [
+        ({"PATH_INFO": b"/"}, "environ['PATH_INFO'] must be a str, not bytes"),
+        ({"REQUEST_METHOD": None}, "environ['REQUEST_METHOD'] must be a str, not NoneType"),
+        ({"QUERY_STRING": 7}, "environ['QUERY_STRING'] must be a str, not int"),
+        (
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": [FORM]},
+            "environ['CONTENT_TYPE'] must be a str, not list",
+        ),
+        (
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": FORM, "CONTENT_LENGTH": 5},
+            "environ['CONTENT_LENGTH'] must be a str, not int",
+        ),
+        (
+            {"REQUEST_METHOD": "POST", "CONTENT_TYPE": FORM, "CONTENT_LENGTH": "5"},
+            "a POST environ without wsgi.input",
+        ),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": FORM,
+                "CONTENT_LENGTH": "5",
+                "wsgi.input": Stream("Limit"),
+            },
+            "wsgi.input.read(5) must give bytes, not str",
+        ),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": FORM,
+                "CONTENT_LENGTH": "5",
+                "wsgi.input": Stream(b"Limit=1"),
+            },
+            "wsgi.input.read(5) gave 7 bytes",
+        ),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": FORM,
+                "CONTENT_LENGTH": "5",
+                "wsgi.input": Stream(ValueError("closed")),
+            },
+            "closed",
+        ),
+        ({"SCRIPT_NAME": None}, "environ['SCRIPT_NAME'] must be a str, not NoneType"),
+        ({"HTTP_HOST": b"h"}, "environ['HTTP_HOST'] must be a str, not bytes"),
+        ({"HTTP_HOST": "", "SERVER_PORT": 80}, "environ['SERVER_PORT'] must be a str, not int"),
+    ],
+    ids=[
+        "path-bytes",
+        "method-none",
+        "query-int",
+        "type-list",
+        "length-int",
+        "no-input",
+        "input-str",
+        "input-too-much",
+        "input-raises",
+        "script-none",
+        "host-bytes",
+        "port-int",
+    ],
+)
+def test_a_broken_environ_is_an_internal_error(
+    caplog: pytest.LogCaptureFixture, environ: dict[str, Any], detail: str
+) -> None:
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "QUERY_STRING": SEED_1,
+        "SERVER_NAME": "h",
+        "SERVER_PORT": "80",
+        **environ,
+    }
+    with caplog.at_level(logging.ERROR, logger="describe_images.server"):
+        _, _, body = answer_any(make_app(verify=accept), env)
+    request_id = json.loads(body)["Response"]["RequestId"]
+    assert json.loads(body) == envelope("InternalError", INTERNAL_ERROR_MESSAGE, request_id)
+    assert env[OUTCOME_KEY] == "InternalError"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"internal error answering RequestId {request_id}"
+    ]
+    assert caplog.records[0].exc_info is not None
+    assert detail in str(caplog.records[0].exc_info[1])
+
+
+def test_an_environ_that_is_not_a_dict_is_answered(app: WSGIApplication) -> None:
+    env: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": SEED_1}
+    _, _, body = answer_any(app, MappingProxyType(env))
+    assert_seed_1_answer(body)
+    with quiet_server_log():
+        _, _, body = answer_any(app, None)
+    assert json.loads(body)["Response"]["Error"]["Code"] == "InternalError"
 
 
 # --- Over a real socket -----------------------------------------------------------------
@@ -651,7 +1259,7 @@ def test_socket_log_lines(live: Live) -> None:
         lines[1] == "describe-images: WARNING: signatures are NOT verified; any caller is answered"
     )
     assert lines[2] == "describe-images: press Ctrl-C to stop"
-    line = r"127\.0\.0\.1 GET {} {} {} \d+\.\dms"
+    line = r"127\.0\.0\.1 GET {} {} {} \d{{1,4}}\.\dms"  # under 10 s
     assert re.fullmatch(line.format("/v2/index.php", 200, "OK 1/1"), lines[-3])
     assert re.fullmatch(
         line.format("/v2/index.php", 200, re.escape(ErrorCode.INVALID_LIMIT.value)), lines[-2]
@@ -671,6 +1279,73 @@ def test_socket_wsgiref_errors_are_logged(live: Live) -> None:
     assert "127.0.0.1 code 400, message Bad HTTP/0.9 request type ('NOT')\n" in live.log.getvalue()
 
 
+def test_serve_passes_its_options_to_the_app() -> None:
+    verify = Recorder()
+    server = start(verify=verify, max_body_bytes=20, limits=WireLimits(max_pairs=2))
+    try:
+        _, _, body = server.request("GET", f"/?{SEED_1}")
+        assert json.loads(body)["Response"]["Error"]["Code"] == "InvalidParameter"  # 3 pairs
+        status, _, _ = server.request("POST", "/", b"x" * 21, {"Content-Type": FORM})
+        assert status == 413
+        server.request("GET", "/?Action=DescribeImages&Version=2017-03-12")
+        assert [c[0] for c in verify.calls] == ["GET"]
+    finally:
+        stop(server)
+
+
+def test_serve_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    parameters = inspect.signature(serve).parameters
+    assert (parameters["host"].default, parameters["port"].default) == ("127.0.0.1", 8000)
+    # The log goes to stderr unless told otherwise.
+    stderr = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+
+    def interrupt(server: WSGIServer) -> None:
+        raise KeyboardInterrupt
+
+    serve("127.0.0.1", 0, ready=interrupt)
+    assert stderr.getvalue().startswith("describe-images: serving DescribeImages 2017-03-12 on")
+
+
+def logged_line(app: WSGIApplication, environ: dict[str, Any]) -> tuple[str, list[Any]]:
+    """What _logged writes for one call of ``app``, and what start_response was given."""
+    stream = io.StringIO()
+    given: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+        given.append((status, exc))
+        return lambda data: None
+
+    b"".join(_logged(app, stream)(environ, start_response))
+    return stream.getvalue(), given
+
+
+def test_log_line_of_a_bare_environ() -> None:
+    def failing(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        try:
+            raise RuntimeError("x")
+        except RuntimeError:
+            start_response("500 Internal Server Error", [], sys.exc_info())
+        return [b""]
+
+    line, given = logged_line(failing, {})
+    assert re.fullmatch(r"- - / 500 - \d+\.\dms\n", line)
+    assert given[0][0] == "500 Internal Server Error"
+    assert given[0][1][0][0] is RuntimeError  # exc_info is passed on
+
+
+def test_log_line_of_an_app_that_starts_late() -> None:
+    # A generator app calls start_response only when its body is iterated, after the
+    # line is written: the status is not known yet.
+    def late(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", [])
+        yield b""
+
+    line, given = logged_line(late, {"REMOTE_ADDR": "10.0.0.1", "REQUEST_METHOD": "GET"})
+    assert re.fullmatch(r"10\.0\.0\.1 GET / - - \d+\.\dms\n", line)
+    assert given == [("200 OK", ())]
+
+
 def test_serve_with_verify_logs_no_warning() -> None:
     server = start(verify=Recorder())
     stop(server)
@@ -683,7 +1358,7 @@ def test_serve_stops_on_keyboard_interrupt() -> None:
     def interrupt(server: WSGIServer) -> None:
         raise KeyboardInterrupt
 
-    assert serve("127.0.0.1", 0, log=log, ready=interrupt) == 0
+    serve("127.0.0.1", 0, log=log, ready=interrupt)  # returns None: exit codes are the CLI's
     assert log.getvalue().splitlines()[-1] == "describe-images: stopped"
 
 
@@ -693,7 +1368,7 @@ def test_serve_stops_on_ctrl_c_while_serving(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(WSGIServer, "serve_forever", interrupted)
     log = io.StringIO()
-    assert serve("127.0.0.1", 0, log=log) == 0
+    serve("127.0.0.1", 0, log=log)
     assert log.getvalue().splitlines()[-2:] == [
         "describe-images: press Ctrl-C to stop",
         "describe-images: stopped",
