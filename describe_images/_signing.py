@@ -473,7 +473,7 @@ def verify(
                 )
             ]
         )
-    secret_key = _secret_key(f"secrets({quoted(secret_id)})", secret_key)
+    secret_key = _secret_key(f"the SecretKey secrets returned for {quoted(secret_id)}", secret_key)
     where = _where(method, host, path)
     if where:
         raise AuthError(where)

@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from hypothesis import strategies as st
 
 from describe_images import (
     AuthError,
+    DescribeImagesError,
     DescribeImagesRequest,
     ErrorCode,
     Filter,
@@ -445,6 +447,131 @@ def test_signed_query_replaces_signing_parameters_and_keeps_region_and_token() -
     assert (replaced["Region"], replaced["Token"]) == ("ap-shanghai", "arg-token")
 
 
+def _query(**changes: Any) -> str:
+    arguments: dict[str, Any] = {
+        "secret_id": SID,
+        "secret_key": KEY,
+        "timestamp": A_TIME,
+        "nonce": 7,
+        **changes,
+    }
+    request = arguments.pop("request", DescribeImagesRequest(image_ids=("img-pmqg1cw7",)))
+    return signed_query(request, **arguments)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"request": {"ImageIds": []}}, "request must be a DescribeImagesRequest, not a dict"),
+        ({"secret_id": None}, "secret_id must be a str, not None"),
+        ({"secret_id": ""}, "secret_id must not be empty: verification requires a SecretId"),
+        ({"secret_key": b"k"}, "secret_key must be a str, not a bytes"),
+        (
+            {"secret_key": "k\udcff"},
+            "secret_key is not valid UTF-8 text (it has a lone surrogate)",
+        ),
+        ({"region": 5}, "region must be a str, not an int"),
+        ({"token": b"t"}, "token must be a str, not a bytes"),
+        ({"method": None}, "method must be a str, not None"),
+        ({"host": 1.5}, "host must be a str, not a float"),
+        ({"path": ["/"]}, "path must be a str, not a list"),
+        ({"signature_method": None}, "signature_method must be a str, not None"),
+        ({"timestamp": 1.5}, "timestamp must be an int or None, not a float"),
+        ({"timestamp": True}, "timestamp must be an int or None, not a bool"),
+        ({"nonce": "7"}, "nonce must be an int or None, not a str"),
+    ],
+)
+def test_signed_query_refuses_misused_arguments(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        _query(**changes)
+    assert str(info.value) == message
+
+
+def test_signed_query_refuses_integers_too_long_for_a_value() -> None:
+    # 4,096 digits is the longest value (spec/README.md §1.6); str() would raise at 4,301.
+    longest = 10**4096 - 1
+    assert dict(parse_query(_query(timestamp=longest)))["Timestamp"] == "9" * 4096
+    assert dict(parse_query(_query(nonce=longest)))["Nonce"] == "9" * 4096
+    for changes, path in [
+        ({"timestamp": 10**4096}, "Timestamp"),
+        ({"timestamp": 10**5000}, "Timestamp"),
+        ({"nonce": -(10**4096)}, "Nonce"),
+        ({"nonce": 10**5000}, "Nonce"),
+    ]:
+        with pytest.raises(WireError) as info:
+            _query(**changes)
+        assert _errors(info.value) == [("InvalidParameter", "too-large", path)]
+        name = path.lower()
+        assert info.value.message == (
+            f"the {name} has more than 4096 digits; at most 4096 are allowed (max_value_length)"
+        )
+    with pytest.raises(RequestError) as rule:
+        _query(nonce=-(10**4096) + 1)
+    assert _errors(rule.value) == [("InvalidParameter", "not-an-integer", "Nonce")]
+
+
+def test_signed_query_refuses_what_parse_query_would_refuse() -> None:
+    cases: list[tuple[dict[str, Any], list[tuple[str, str, str]]]] = [
+        ({"region": "a\nb"}, [("InvalidParameter", "control-character", "Region")]),
+        ({"token": "x" * 4097}, [("InvalidParameter", "too-large", "Token")]),
+        ({"region": "\ud800"}, [("InvalidParameter", "bad-utf8", "Region")]),
+        ({"secret_id": "AKID\udfff"}, [("InvalidParameter", "bad-utf8", "SecretId")]),
+        ({"host": "h\udfff"}, [("InvalidParameter", "bad-utf8", "")]),
+        (
+            {"request": DescribeImagesRequest(filters=(Filter("image-name", ("a\x7f",)),))},
+            [("InvalidParameter", "control-character", "Filters.0.Values.0")],
+        ),
+    ]
+    for changes, expected in cases:
+        with pytest.raises(WireError) as info:
+            _query(**changes)
+        assert _errors(info.value) == expected
+    assert _query(token="x" * 4096).count("x" * 4096) == 1
+
+
+def test_signed_query_refuses_a_query_over_max_query_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import describe_images._signing as signing
+    from describe_images import WireLimits
+
+    query = _query(region="\u4e00" * 100)
+    monkeypatch.setattr(signing, "DEFAULT_LIMITS", WireLimits(max_query_bytes=len(query)))
+    assert _query(region="\u4e00" * 100) == query
+    monkeypatch.setattr(signing, "DEFAULT_LIMITS", WireLimits(max_query_bytes=len(query) - 1))
+    with pytest.raises(WireError) as info:
+        _query(region="\u4e00" * 100)
+    assert _errors(info.value) == [("InvalidParameter", "too-large", "")]
+    assert info.value.message == (
+        f"the signed query is {len(query)} bytes; at most {len(query) - 1} are allowed "
+        "(max_query_bytes)"
+    )
+
+
+def test_signed_query_refuses_more_pairs_than_max_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import describe_images._signing as signing
+    from describe_images import WireLimits
+
+    count = len(parse_query(_query()))  # the Signature included
+    monkeypatch.setattr(signing, "DEFAULT_LIMITS", WireLimits(max_pairs=count))
+    _query()
+    monkeypatch.setattr(signing, "DEFAULT_LIMITS", WireLimits(max_pairs=count - 1))
+    with pytest.raises(WireError) as info:
+        _query()
+    assert _errors(info.value) == [("InvalidParameter", "too-large", "")]
+
+
+def test_signed_query_signs_what_its_signature_method_says() -> None:
+    for method, digest in [("HmacSHA1", hashlib.sha1), ("HmacSHA256", hashlib.sha256)]:
+        pairs = parse_query(_query(signature_method=method))
+        *params, (name, signature) = pairs
+        assert name == "Signature"
+        assert dict(params)["SignatureMethod"] == method
+        assert signature == _hmac(digest, string_to_sign("GET", HOST, PATH, params))
+        assert signature == sign("GET", HOST, PATH, params, KEY, method)
+        verify("GET", HOST, PATH, pairs, secrets={SID: KEY}.get, now=A_TIME)
+
+
 # --- verify --------------------------------------------------------------------------------
 
 
@@ -606,6 +733,98 @@ def test_max_skew_may_be_infinite_or_a_huge_int() -> None:
     )
 
 
+class _Answers:
+    """A nonce store whose add() answers ``answer`` (a custom store gone wrong)."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    def add(self, key: NonceKey, *, now: float, expires_at: float) -> Any:
+        return self.answer
+
+
+def _returning(value: object) -> Callable[[str], Any]:
+    return lambda _: value
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"method": None}, "method must be a str, not None"),
+        ({"host": b"h"}, "host must be a str, not a bytes"),
+        ({"path": 1}, "path must be a str, not an int"),
+        ({"secrets": {SID: KEY}}, "secrets must be a function SecretId -> SecretKey, not a dict"),
+        (
+            {"secrets": _returning(1)},
+            f"the SecretKey secrets returned for {SID!r} must be a str, not an int",
+        ),
+        (
+            {"secrets": _returning("k\ud800")},
+            f"the SecretKey secrets returned for {SID!r} is not valid UTF-8 text "
+            "(it has a lone surrogate)",
+        ),
+        (
+            {"nonces": {}},
+            "nonces must be a NonceStore (with add(key, *, now, expires_at)), not a dict",
+        ),
+        ({"nonces": _Answers(None)}, "the nonce store's add() must return a bool, not None"),
+        ({"nonces": _Answers(1)}, "the nonce store's add() must return a bool, not an int"),
+        ({"nonces": _Answers(0)}, "the nonce store's add() must return a bool, not an int"),
+    ],
+)
+def test_verify_refuses_misused_arguments(changes: dict[str, Any], message: str) -> None:
+    arguments: dict[str, Any] = {
+        "method": "GET",
+        "host": CVM,
+        "path": PATH,
+        "secrets": {SID: KEY}.get,
+        "now": A_TIME,
+        **changes,
+    }
+    method, host, path = arguments.pop("method"), arguments.pop("host"), arguments.pop("path")
+    with pytest.raises(UsageError) as info:
+        verify(method, host, path, _signed_a(), **arguments)
+    assert str(info.value) == message
+
+
+def test_verify_accepts_a_store_that_answers_true() -> None:
+    _verify_a(_signed_a(), nonces=_Answers(True))
+    with pytest.raises(AuthError) as info:
+        _verify_a(_signed_a(), nonces=_Answers(False))
+    assert info.value.message == (
+        "Nonce 345122 was already used with this SecretId and Timestamp"
+    )
+
+
+def test_verify_messages() -> None:
+    forged = [*EXAMPLE_A, ("Signature", "forged")]
+    with pytest.raises(AuthError) as info:
+        _verify_a(forged)
+    assert str(info.value) == (
+        "AuthFailure.SignatureFailure: the signature does not match the request (check the "
+        "SecretKey, the method, host and path, and that values are signed before encoding)"
+    )
+    with pytest.raises(AuthError) as info:
+        _verify_a(_signed_a(Timestamp="14087041x1"))
+    assert info.value.message == (
+        "Timestamp is '14087041x1'; it must be an unsigned decimal integer (Unix seconds)"
+    )
+    with pytest.raises(AuthError) as info:
+        verify("GET", CVM, "/\udc80", _signed_a(), secrets={SID: KEY}.get, now=A_TIME)
+    assert info.value.message == "the path '/\\udc80' is not valid UTF-8 (a lone surrogate)"
+
+
+def test_verify_reads_the_clock_only_when_now_is_not_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: A_TIME + 301.0)
+    with pytest.raises(AuthError) as info:
+        verify("GET", CVM, PATH, _signed_a(), secrets={SID: KEY}.get)
+    assert info.value.violations[0].reason == "timestamp-skew"
+    verify("GET", CVM, PATH, _signed_a(), secrets={SID: KEY}.get, now=A_TIME)
+    verify("GET", CVM, PATH, _signed_a(), secrets={SID: KEY}.get, now=0, max_skew=A_TIME)
+
+
 # --- properties ----------------------------------------------------------------------------
 
 SAFE_CHARS = st.characters(blacklist_categories=("Cs", "Cc"))
@@ -729,6 +948,342 @@ def test_changing_one_character_of_a_name_fails(
     else:
         expected = ("AuthFailure.SignatureFailure", "bad-signature", "Signature")
     assert _errors(info.value)[0] == expected
+
+
+# sign() and verify() agree on every request: names with "_" and ".", non-ASCII text, with
+# and without SignatureMethod (spec/README.md §4.1 step 6: both read the same parameter).
+
+NAME = st.text(st.one_of(st.sampled_from("_.aZ09"), SAFE_CHARS), min_size=1, max_size=8)
+VALUE = st.text(SAFE_CHARS, max_size=12)
+HOSTS = [HOST, CVM, "localhost:8080"]
+PATHS = [PATH, "/", "/v2/index.php/x"]
+Signed = tuple[str, str, str, list[tuple[str, str]], str]
+
+
+@st.composite
+def signed_params(draw: st.DrawFn) -> Signed:
+    """(method, host, path, params with Signature last, secret key), signed by sign()."""
+    sent = draw(st.sampled_from([None, "HmacSHA1", "HmacSHA256", "hmacsha256", ""]))
+    required = {
+        "Timestamp": str(A_TIME),
+        "Nonce": str(draw(st.integers(1, MAX_NONCE))),
+        "SecretId": SID,
+        **({} if sent is None else {"SignatureMethod": sent}),
+    }
+    params: list[tuple[str, str]] = []
+    signed_as: set[str] = set()
+    extra = draw(st.lists(st.tuples(NAME, VALUE), max_size=6))
+    for name, value in [*required.items(), *extra]:
+        if name.replace("_", ".") not in signed_as and name != "Signature":
+            signed_as.add(name.replace("_", "."))
+            params.append((name, value))
+    params = draw(st.permutations(params))
+    # An explicit argument that agrees with the params, or none.
+    argument = draw(st.sampled_from([None, "HmacSHA256" if sent == "HmacSHA256" else "HmacSHA1"]))
+    method = draw(st.sampled_from(["GET", "POST", "get"]))
+    host, path = draw(st.sampled_from(HOSTS)), draw(st.sampled_from(PATHS))
+    secret_key = draw(st.text(SAFE_CHARS, max_size=40))
+    signature = sign(method, host, path, params, secret_key, argument)
+    digest = hashlib.sha256 if sent == "HmacSHA256" else hashlib.sha1
+    assert signature == _hmac(digest, string_to_sign(method, host, path, params), secret_key)
+    return method, host, path, [*params, ("Signature", signature)], secret_key
+
+
+def _verify_signed(case: Signed, **kwargs: Any) -> None:
+    method, host, path, pairs, secret_key = case
+    kwargs.setdefault("secrets", {SID: secret_key}.get)
+    verify(method, host, path, pairs, now=A_TIME, **kwargs)
+
+
+@given(signed_params())
+def test_verify_accepts_what_sign_produced(case: Signed) -> None:
+    method, host, path, pairs, secret_key = case
+    store = MemoryNonceStore()
+    _verify_signed(case, nonces=store)
+    assert len(store) == 1
+    # ... and the same on the wire, as pairs and as a mapping.
+    _verify_signed((method, host, path, parse_query(format_query(pairs)), secret_key))
+    _verify_signed((method, host, path, dict(pairs), secret_key))  # type: ignore[arg-type]
+
+
+def _one_change(case: Signed, data: st.DataObject) -> tuple[Signed, str]:
+    method, host, path, pairs, secret_key = case
+    pairs = list(pairs)
+    what = data.draw(
+        st.sampled_from(["value", "name", "drop", "add", "method", "host", "path", "key"]),
+        label="change",
+    )
+    index = data.draw(st.integers(0, len(pairs) - 1), label="pair")
+    name, value = pairs[index]
+    if what == "value":
+        at = data.draw(st.integers(0, len(value)), label="position")
+        new = data.draw(SAFE_CHARS, label="new character")
+        keep = data.draw(st.booleans(), label="insert")
+        pairs[index] = (name, value[:at] + new + value[at + (not keep) :])
+    elif what == "name":
+        at = data.draw(st.integers(0, len(name) - 1), label="position")
+        pairs[index] = (name[:at] + data.draw(SAFE_CHARS, label="new") + name[at + 1 :], value)
+    elif what == "drop":
+        del pairs[index]
+    elif what == "add":
+        pairs.insert(index, (data.draw(NAME, label="name"), data.draw(VALUE, label="value")))
+    elif what == "method":
+        method = data.draw(st.sampled_from(["GET", "POST", "PUT"]), label="method")
+    elif what == "host":
+        host = data.draw(st.sampled_from(HOSTS), label="host")
+    elif what == "path":
+        path = data.draw(st.sampled_from(PATHS), label="path")
+    else:
+        secret_key += data.draw(SAFE_CHARS, label="key suffix")
+    return (method, host, path, pairs, secret_key), what
+
+
+def _signed_text(case: Signed) -> str | None:
+    method, host, path, pairs, _ = case
+    try:
+        return string_to_sign(method, host, path, pairs)
+    except WireError:  # a duplicate name: verify refuses it (duplicate-key)
+        return None
+
+
+@given(signed_params(), st.data())
+def test_verify_refuses_what_sign_produced_after_any_one_change(
+    case: Signed, data: st.DataObject
+) -> None:
+    changed, what = _one_change(case, data)
+    # What keeps the string to sign (and so the signature) is the documented weakness of
+    # spec/README.md §4.6 (values joined raw, "_" signed as "."); everything else fails.
+    assume(changed != case)
+    assume(what == "key" or _signed_text(changed) != _signed_text(case))
+    with pytest.raises(AuthError):
+        _verify_signed(changed)
+    # Signed anew, the changed request passes (unless the change broke a required name).
+    method, host, path, pairs, secret_key = changed
+    params = [(n, v) for n, v in pairs if n != "Signature"]
+    sent = dict(params)
+    required = sent.get("Nonce") and (sent.get("Timestamp"), sent.get("SecretId")) == (
+        str(A_TIME),
+        SID,
+    )
+    if required and _signed_text(changed) is not None:
+        signature = sign(method, host, path, params, secret_key)
+        _verify_signed((method, host, path, [*params, ("Signature", signature)], secret_key))
+
+
+# --- hostile input: only the library's errors escape (spec/README.md Part 4) ----------------
+
+SURROGATE = st.characters(categories=["Cs"])
+ANY_TEXT = st.text(st.one_of(st.characters(), SURROGATE), max_size=8)
+# Built when drawn: hypothesis cannot repr() a strategy holding an int of 5,001 digits.
+HUGE_INTS = st.builds(
+    lambda exponent, sign: sign * 10**exponent,
+    st.sampled_from([19, 400, 5000]),
+    st.sampled_from([1, -1]),
+) | st.sampled_from([2**63, sys.maxsize + 1])
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    HUGE_INTS,
+    st.floats(),
+    ANY_TEXT,
+    st.binary(max_size=4),
+    st.builds(object),
+)
+HOSTILE: st.SearchStrategy[Any] = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner),
+        st.tuples(inner, inner),
+        st.tuples(inner, inner, inner),
+        st.dictionaries(st.one_of(ANY_TEXT, st.integers()), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+HOSTILE_PARAMS = st.one_of(
+    HOSTILE,
+    st.lists(st.one_of(st.tuples(ANY_TEXT, ANY_TEXT), HOSTILE), max_size=6),
+    st.dictionaries(ANY_TEXT, ANY_TEXT, max_size=4),
+    # A correctly signed request, maybe with more pairs: the checks after the signature run.
+    st.builds(
+        lambda extra: [*_signed_a(), *extra], st.lists(st.tuples(ANY_TEXT, ANY_TEXT), max_size=2)
+    ),
+)
+HOSTILE_SECRETS = st.one_of(st.just({SID: KEY}.get), st.builds(_returning, HOSTILE), HOSTILE)
+HOSTILE_STORES = st.one_of(
+    st.none(), st.builds(MemoryNonceStore), st.builds(_Answers, HOSTILE), HOSTILE
+)
+
+
+def either(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A good argument, or anything at all."""
+    return st.one_of(good, HOSTILE)
+
+
+def _only_library_errors(call: Callable[[], object]) -> object:
+    """The result of ``call``, or the library error it raised (never another exception)."""
+    try:
+        return call()
+    except DescribeImagesError as exc:
+        return exc
+
+
+def _valid(call: Callable[[], None]) -> Callable[[], str]:
+    def run() -> str:
+        call()
+        return "valid"
+
+    return run
+
+
+@given(
+    either(st.sampled_from(["GET", "post"])),
+    either(st.just(CVM)),
+    either(st.just(PATH)),
+    HOSTILE_PARAMS,
+    either(st.just(KEY)),
+    either(st.none() | st.sampled_from(SIGNATURE_METHODS)),
+)
+def test_string_to_sign_and_sign_raise_only_library_errors(
+    method: Any, host: Any, path: Any, params: Any, secret_key: Any, signature_method: Any
+) -> None:
+    text = _only_library_errors(lambda: string_to_sign(method, host, path, params))
+    if not isinstance(text, DescribeImagesError):
+        assert isinstance(text, str) and text.startswith(f"{method.upper()}{host}{path}?")
+    signature = _only_library_errors(
+        lambda: sign(method, host, path, params, secret_key, signature_method)
+    )
+    if isinstance(signature, DescribeImagesError):
+        assert str(signature)
+    else:
+        assert isinstance(signature, str)
+        assert len(base64.b64decode(signature, validate=True)) in (20, 32)
+
+
+@given(
+    either(st.just("GET")),
+    either(st.just(CVM)),
+    either(st.just(PATH)),
+    HOSTILE_PARAMS,
+    HOSTILE_SECRETS,
+    st.one_of(st.none(), st.just(A_TIME), HOSTILE),
+    st.one_of(st.just(300), HOSTILE),
+    HOSTILE_STORES,
+)
+def test_verify_raises_only_library_errors(
+    method: Any,
+    host: Any,
+    path: Any,
+    params: Any,
+    secrets: Any,
+    now: Any,
+    max_skew: Any,
+    nonces: Any,
+) -> None:
+    assume(not isinstance(nonces, (set, frozenset)))  # a set's add() is no NonceStore's
+    outcome = _only_library_errors(
+        _valid(
+            lambda: verify(
+                method, host, path, params, secrets=secrets, now=now, max_skew=max_skew,
+                nonces=nonces,
+            )
+        )
+    )
+    assert outcome == "valid" or str(outcome)
+
+
+@given(
+    either(st.just(DescribeImagesRequest(image_ids=("img-pmqg1cw7",)))),
+    either(st.just(SID)),
+    either(st.just(KEY)),
+    either(st.none() | st.just("ap-guangzhou")),
+    either(st.sampled_from(["GET", "POST"])),
+    either(st.just(HOST)),
+    either(st.just(PATH)),
+    either(st.sampled_from(SIGNATURE_METHODS)),
+    either(st.none() | st.integers(0, 2**40)),
+    either(st.none() | st.integers(1, MAX_NONCE)),
+    either(st.none() | st.just("token")),
+)
+def test_signed_query_raises_only_library_errors(
+    request: Any,
+    secret_id: Any,
+    secret_key: Any,
+    region: Any,
+    method: Any,
+    host: Any,
+    path: Any,
+    signature_method: Any,
+    timestamp: Any,
+    nonce: Any,
+    token: Any,
+) -> None:
+    query = _only_library_errors(
+        lambda: signed_query(
+            request,
+            secret_id=secret_id,
+            secret_key=secret_key,
+            region=region,
+            method=method,
+            host=host,
+            path=path,
+            signature_method=signature_method,
+            timestamp=timestamp,
+            nonce=nonce,
+            token=token,
+        )
+    )
+    if not isinstance(query, DescribeImagesError):
+        assert isinstance(query, str)
+        pairs = parse_query(query)
+        assert pairs[-1][0] == "Signature"
+        when = int(dict(pairs)["Timestamp"])
+        verify(method, host, path, pairs, secrets={secret_id: secret_key}.get, now=when)
+
+
+@given(
+    st.one_of(st.just({SID: KEY}), st.dictionaries(st.one_of(ANY_TEXT, st.integers()), HOSTILE)),
+    st.one_of(st.just(300), HOSTILE),
+    HOSTILE_STORES,
+    st.tuples(either(st.just("GET")), either(st.just(CVM)), either(st.just(PATH)), HOSTILE_PARAMS),
+)
+def test_make_verifier_and_its_hook_raise_only_library_errors(
+    credentials: Any, max_skew: Any, nonces: Any, call: tuple[Any, Any, Any, Any]
+) -> None:
+    assume(not isinstance(nonces, (set, frozenset)))
+    hook = _only_library_errors(
+        lambda: make_verifier(credentials, max_skew=max_skew, nonces=nonces)
+    )
+    if not isinstance(hook, DescribeImagesError):
+        assert callable(hook)
+        outcome = _only_library_errors(_valid(lambda: hook(*call)))
+        assert outcome == "valid" or isinstance(outcome, DescribeImagesError)
+
+
+@given(
+    either(st.integers(1, 3)),
+    st.lists(
+        st.tuples(
+            either(st.builds(NonceKey, st.sampled_from("ab"), st.just("1"), st.integers(0, 3))),
+            either(st.integers(0, 10)),
+            either(st.integers(0, 10) | st.just(math.inf)),
+        ),
+        max_size=6,
+    ),
+)
+def test_memory_store_raises_only_library_errors(
+    max_entries: Any, calls: list[tuple[Any, Any, Any]]
+) -> None:
+    store = _only_library_errors(lambda: MemoryNonceStore(max_entries))
+    full = _only_library_errors(lambda: NonceStoreFull(max_entries))
+    assert isinstance(full, DescribeImagesError)  # NonceStoreFull is one too
+    assert isinstance(store, MemoryNonceStore) == isinstance(full, NonceStoreFull)
+    if isinstance(store, MemoryNonceStore):
+        for key, now, expires_at in calls:
+            added = _only_library_errors(partial(store.add, key, now=now, expires_at=expires_at))
+            assert added is True or added is False or isinstance(added, DescribeImagesError)
+            assert len(store) <= store.max_entries
 
 
 # --- the nonce store -----------------------------------------------------------------------
