@@ -40,14 +40,12 @@ class NonceKey(NamedTuple):
 
 
 def kind(value: object) -> str:
-    """The type of ``value`` for a message: ``(str, int)`` for a tuple, else ``an int``."""
+    """The type of ``value`` for a message: ``(str, int)`` for a tuple, ``None``, else
+    the type's name (``int``)."""
     if isinstance(value, tuple):
         parts = ", ".join(type(part).__name__ for part in value[:4])
         return f"({parts}{', ...' * (len(value) > 4)})"
-    if value is None:
-        return "None"
-    name = type(value).__name__
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+    return "None" if value is None else type(value).__name__
 
 
 def shown(value: object) -> str:
@@ -63,17 +61,19 @@ def shown(value: object) -> str:
     return kind(value)
 
 
-def seconds(name: str, value: object, *, finite: bool, non_negative: bool = False) -> float:
+def seconds(
+    name: str, value: object, *, finite: bool = False, non_negative: bool = False
+) -> float:
     """``value`` as a float number of seconds, or :class:`UsageError` naming ``name``.
 
-    An int or a float, never a bool or NaN; infinite only when ``finite`` is false (an int
-    too large for a float counts as infinite); ``>= 0`` when ``non_negative``.
+    An int or a float, never a bool or NaN, nor an int too large for a float; infinite
+    only when ``finite`` is false; ``>= 0`` when ``non_negative``.
     """
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             number = float(value)
-        except OverflowError:  # an int beyond any float: as good as infinite
-            number = math.inf if value > 0 else -math.inf
+        except OverflowError:  # an int beyond any float
+            number = math.nan
         refused = math.isnan(number) or (finite and math.isinf(number))
         if not (refused or (non_negative and number < 0)):
             return number
@@ -163,8 +163,8 @@ class MemoryNonceStore:
 
     def __init__(self, max_entries: int = 100_000) -> None:
         self._max_entries = max_entries_of(max_entries)
-        self._expiry: dict[NonceKey, float] = {}
-        # (expires_at, key), soonest first: what to drop, without scanning the dict.
+        self._live: set[NonceKey] = set()
+        # (expires_at, key), soonest first: what to drop, without scanning the set.
         self._heap: list[tuple[float, NonceKey]] = []
         self._lock = threading.Lock()
 
@@ -174,26 +174,26 @@ class MemoryNonceStore:
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._expiry)
+            return len(self._live)
 
     def add(self, key: NonceKey, *, now: float, expires_at: float) -> bool:
         # Checked before the lock: a NaN in the heap would break its order for good.
         key = _key(key)
         now = seconds("now", now, finite=True)
-        expires_at = seconds("expires_at", expires_at, finite=False)
+        expires_at = seconds("expires_at", expires_at)
         with self._lock:
             self._drop_expired(now)
-            if key in self._expiry:
+            if key in self._live:
                 return False
-            if len(self._expiry) >= self._max_entries:
+            if len(self._live) >= self._max_entries:
                 raise NonceStoreFull(self._max_entries)
-            self._expiry[key] = expires_at
+            self._live.add(key)
             heapq.heappush(self._heap, (expires_at, key))
             return True
 
     def _drop_expired(self, now: float) -> None:
-        heap, expiry = self._heap, self._expiry
-        # The heap and the dict hold the same entries: a key is only ever added when it is
+        heap, live = self._heap, self._live
+        # The heap and the set hold the same keys: a key is only ever added when it is
         # absent, and only ever removed here.
         while heap and heap[0][0] < now:
-            del expiry[heapq.heappop(heap)[1]]
+            live.remove(heapq.heappop(heap)[1])

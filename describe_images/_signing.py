@@ -94,7 +94,7 @@ def _secret_key(what: str, value: object) -> str:
 
 
 def _max_skew(value: object) -> float:
-    return seconds("max_skew", value, finite=False, non_negative=True)
+    return seconds("max_skew", value, non_negative=True)
 
 
 def _store(nonces: object) -> NonceStore | None:
