@@ -12,7 +12,7 @@ import heapq
 import math
 import sys
 import threading
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from ._errors import AuthError, UsageError, violation
 from ._grammar import quoted
@@ -114,6 +114,7 @@ class NonceStoreFull(AuthError):
         )
 
 
+@runtime_checkable
 class NonceStore(Protocol):
     """Remembers which (SecretId, Nonce, Timestamp) were seen, until they expire.
 

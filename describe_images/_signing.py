@@ -20,7 +20,7 @@ import hmac
 import secrets as _secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TypeAlias, cast
+from typing import TypeAlias
 
 from ._encode import encode_request
 from ._errors import AuthError, RequestError, UsageError, Violation, WireError, violation
@@ -80,6 +80,10 @@ def _text(name: str, value: object) -> str:
     raise UsageError(f"{name} must be a str, not {kind(value)}")
 
 
+def _target(method: object, host: object, path: object) -> tuple[str, str, str]:
+    return _text("method", method), _text("host", host), _text("path", path)
+
+
 def _optional_text(name: str, value: object) -> str | None:
     return None if value is None else _text(name, value)
 
@@ -98,8 +102,8 @@ def _max_skew(value: object) -> float:
 
 
 def _store(nonces: object) -> NonceStore | None:
-    if nonces is None or callable(getattr(nonces, "add", None)):
-        return cast("NonceStore | None", nonces)
+    if nonces is None or (isinstance(nonces, NonceStore) and callable(nonces.add)):
+        return nonces
     raise UsageError(
         f"nonces must be a NonceStore (with add(key, *, now, expires_at)), not {kind(nonces)}"
     )
@@ -234,7 +238,7 @@ def string_to_sign(method: str, host: str, path: str, params: Params) -> str:
     ...                {"Nonce": "345122", "Action": "DescribeInstances", "limit_x": "a b"})
     'GETcvm.api.qcloud.com/v2/index.php?Action=DescribeInstances&Nonce=345122&limit.x=a b'
     """
-    method, host, path = _text("method", method), _text("host", host), _text("path", path)
+    method, host, path = _target(method, host, path)
     return _string_to_sign(method, host, path, _collect(params, _where(method, host, path)))
 
 
@@ -244,8 +248,9 @@ def string_to_sign(method: str, host: str, path: str, params: Params) -> str:
 def _digest(secret_key: str, text: str, signature_method: str | None) -> str:
     # FACTS: HMAC-SHA256 when SignatureMethod is exactly "HmacSHA256", HMAC-SHA1 otherwise.
     algorithm = hashlib.sha256 if signature_method == _SHA256 else hashlib.sha1
-    mac = hmac.new(secret_key.encode("utf-8"), text.encode("utf-8"), algorithm)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    # UTF-8 (str.encode's default) for the key and the text; Base64 is ASCII.
+    mac = hmac.new(secret_key.encode(), text.encode(), algorithm)
+    return base64.b64encode(mac.digest()).decode()
 
 
 def _signature_method(found: Mapping[str, str], argument: str | None) -> str | None:
@@ -292,7 +297,7 @@ def sign(
     ...      "Gu5t9xGARNpq86cd98joQYCN3Cozk1qA")
     'HgIYOPcx5lN6gz8JsCFBNAWp2oQ='
     """
-    method, host, path = _text("method", method), _text("host", host), _text("path", path)
+    method, host, path = _target(method, host, path)
     secret_key = _secret_key("secret_key", secret_key)
     argument = _optional_text("signature_method", signature_method)
     found = _collect(params, _where(method, host, path))
@@ -337,7 +342,7 @@ def signed_query(
     """
     if not isinstance(request, DescribeImagesRequest):
         raise UsageError(f"request must be a DescribeImagesRequest, not {kind(request)}")
-    method, host, path = _text("method", method), _text("host", host), _text("path", path)
+    method, host, path = _target(method, host, path)
     secret_key = _secret_key("secret_key", secret_key)
     if not _text("secret_id", secret_id):
         raise UsageError("secret_id must not be empty: verification requires a SecretId")
@@ -446,7 +451,7 @@ def verify(
     ...        secrets={"AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA":
     ...                 "Gu5t9xGARNpq86cd98joQYCN3Cozk1qA"}.get, now=1408704141)
     """
-    method, host, path = _text("method", method), _text("host", host), _text("path", path)
+    method, host, path = _target(method, host, path)
     if not callable(secrets):
         raise UsageError(
             f"secrets must be a function SecretId -> SecretKey, not {kind(secrets)}"
@@ -479,10 +484,10 @@ def verify(
         raise AuthError(where)
     expected = _digest(
         secret_key, _string_to_sign(method, host, path, found), found.get("SignatureMethod")
-    ).encode("ascii")
+    ).encode()
     # Constant time: compare_digest on bytes (a str with non-ASCII would raise, and ==
     # leaks the length of the common prefix through timing). _collect checked the UTF-8.
-    given = found["Signature"].encode("utf-8")
+    given = found["Signature"].encode()
     if not hmac.compare_digest(expected, given):
         raise AuthError(
             [

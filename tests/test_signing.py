@@ -331,15 +331,23 @@ def test_params_that_are_not_pairs_at_all_are_one_bad_pair(params: Any, what: st
 
 def test_lone_surrogate_is_a_wire_error() -> None:
     with pytest.raises(WireError) as info:
-        sign("GET", CVM, PATH, {"Region": "\ud800", "Zone": "é", "X\udfff": "\udc80"}, KEY)
+        sign(
+            "GET",
+            CVM,
+            PATH,
+            {"X\udfff": "\udc80", "Region": "\ud800", "Zone": "é", "Y\ud800": "1"},
+            KEY,
+        )
     # The path of a bad name is escaped (spec/README.md §1.7): it can be sent as JSON.
     assert _errors(info.value) == [
-        ("InvalidParameter", "bad-utf8", "Region"),
         ("InvalidParameter", "bad-utf8", "X\\udfff"),
+        ("InvalidParameter", "bad-utf8", "Region"),
+        ("InvalidParameter", "bad-utf8", "Y\\ud800"),
     ]
     assert [v.message for v in info.value.violations] == [
-        "the value of 'Region' is not valid UTF-8 (a lone surrogate)",
         "the name 'X\\udfff' is not valid UTF-8 (a lone surrogate)",
+        "the value of 'Region' is not valid UTF-8 (a lone surrogate)",
+        "the name 'Y\\ud800' is not valid UTF-8 (a lone surrogate)",
     ]
     with pytest.raises(WireError) as info:
         string_to_sign("G\ud800", "h\udfff", "/\udc00", [*EXAMPLE_A, ("A", "\ud800")])
@@ -402,6 +410,36 @@ def test_sign_refuses_an_argument_that_contradicts_the_params(sent: str, argumen
     )
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"method": None}, "method must be a str, not None"),
+        ({"host": b"h"}, "host must be a str, not bytes"),
+        ({"path": 1}, "path must be a str, not int"),
+        ({"secret_key": b"k"}, "secret_key must be a str, not bytes"),
+        ({"secret_key": "\udcff"}, "secret_key is not valid UTF-8 text (it has a lone surrogate)"),
+        ({"signature_method": 256}, "signature_method must be a str, not int"),
+    ],
+)
+def test_sign_refuses_misused_arguments(changes: dict[str, Any], message: str) -> None:
+    arguments: dict[str, Any] = {
+        "method": "GET",
+        "host": CVM,
+        "path": PATH,
+        "params": EXAMPLE_A,
+        "secret_key": KEY,
+        **changes,
+    }
+    with pytest.raises(UsageError) as info:
+        sign(**arguments)
+    assert str(info.value) == message
+    if "secret_key" not in changes and "signature_method" not in changes:
+        del arguments["secret_key"]
+        with pytest.raises(UsageError) as info:
+            string_to_sign(**arguments)
+        assert str(info.value) == message
+
+
 # --- signed_query --------------------------------------------------------------------------
 
 
@@ -437,6 +475,23 @@ def test_signed_query_defaults_are_now_and_a_random_nonce() -> None:
     verify("GET", HOST, PATH, list(pairs.items()), secrets={SID: KEY}.get)
 
 
+def test_signed_query_draws_the_nonce_from_1_to_max_nonce(monkeypatch: pytest.MonkeyPatch) -> None:
+    import secrets
+
+    calls: list[int] = []
+    for drawn, nonce in [(0, "1"), (MAX_NONCE - 1, str(MAX_NONCE))]:
+
+        def fake(bound: int, drawn: int = drawn) -> int:
+            calls.append(bound)
+            return drawn
+
+        monkeypatch.setattr(secrets, "randbelow", fake)
+        query = signed_query(DescribeImagesRequest(), secret_id=SID, secret_key=KEY)
+        assert dict(parse_query(query))["Nonce"] == nonce
+    assert calls == [MAX_NONCE, MAX_NONCE]
+    assert MAX_NONCE == 2**31 - 1
+
+
 def test_signed_query_replaces_signing_parameters_and_keeps_region_and_token() -> None:
     stale = DescribeImagesRequest.from_dict(
         {
@@ -459,6 +514,8 @@ def test_signed_query_replaces_signing_parameters_and_keeps_region_and_token() -
     )
     assert kept["Nonce"] != "2"
     assert kept["Signature"] != "stale="
+    names = [name for name, _ in parse_query(signed_query(stale, secret_id=SID, secret_key=KEY))]
+    assert names.count("Signature") == 1
     replaced = dict(
         parse_query(
             signed_query(
@@ -623,6 +680,25 @@ def test_huge_timestamps() -> None:
     _verify_a(_signed_a(Timestamp="0" * 5000 + str(A_TIME)))
     # With no finite window, any timestamp is accepted (the caller asked for it).
     _verify_a(_signed_a(Timestamp="9" * 5000), max_skew=float("inf"))
+
+
+def test_a_timestamp_of_18_significant_digits_is_read_exactly() -> None:
+    # 18 digits are converted; 19 or more are read as 10**18 (spec/README.md §4.3).
+    seen: list[NonceKey] = []
+
+    class Recorder:
+        def add(self, key: NonceKey, *, now: float, expires_at: float) -> bool:
+            seen.append(key)
+            return True
+
+    eighteen = "0" * 3 + "1" + "0" * 17
+    _verify_a(_signed_a(Timestamp=eighteen), now=0, max_skew=1e17, nonces=Recorder())
+    assert seen[-1].timestamp == 10**17
+    with pytest.raises(AuthError) as info:
+        _verify_a(_signed_a(Timestamp="1" + "0" * 18), now=0, max_skew=1e17)
+    assert info.value.violations[0].reason == "timestamp-skew"
+    _verify_a(_signed_a(Timestamp="2" + "0" * 18), now=0, max_skew=1e18, nonces=Recorder())
+    assert seen[-1].timestamp == 10**18
 
 
 @pytest.mark.parametrize("text", [" 1408704141", "+1408704141", "1_408_704_141", "١٤", "-1"])
@@ -832,6 +908,29 @@ def test_verify_messages() -> None:
     with pytest.raises(AuthError) as info:
         verify("GET", CVM, "/\udc80", _signed_a(), secrets={SID: KEY}.get, now=A_TIME)
     assert info.value.message == "the path '/\\udc80' is not valid UTF-8 (a lone surrogate)"
+
+
+def test_verify_messages_cut_long_values() -> None:
+    long_id = "AKID" + "x" * 70
+    with pytest.raises(AuthError) as info:
+        verify("GET", CVM, PATH, _signed_a(SecretId=long_id), secrets=lambda _: None, now=0)
+    assert info.value.message == f"SecretId {long_id[:64]!r} is not known"
+    digits = "1" * 50
+    with pytest.raises(AuthError) as info:
+        _verify_a(_signed_a(Timestamp=digits + "x"))
+    assert info.value.message == (
+        f"Timestamp is {digits[:40]!r}; it must be an unsigned decimal integer (Unix seconds)"
+    )
+    with pytest.raises(AuthError) as info:
+        _verify_a(_signed_a(Timestamp=digits))
+    assert info.value.message == (
+        f"Timestamp {digits[:40]} is more than 300 s from the server's time {A_TIME}"
+    )
+    with pytest.raises(AuthError) as info:
+        _verify_a(_signed_a(Nonce=digits), nonces=_Answers(False))
+    assert info.value.message == (
+        f"Nonce {digits[:40]} was already used with this SecretId and Timestamp"
+    )
 
 
 def test_verify_reads_the_clock_only_when_now_is_not_given(
@@ -1552,6 +1651,8 @@ def test_make_verifier_uses_the_given_store_and_skew() -> None:
         hook("GET", HOST, PATH, parse_query(old))
     assert info.value.code == ErrorCode.SIGNATURE_EXPIRE
     assert len(store) == 0
+    make_verifier({SID: KEY}, nonces=store, max_skew=math.inf)("GET", HOST, PATH, parse_query(old))
+    assert len(store) == 1
 
 
 @pytest.mark.parametrize(
