@@ -1765,6 +1765,7 @@ def test_sign_main_usage_errors(
 ) -> None:
     if environ is None:
         environ = {"TENCENTCLOUD_SECRET_ID": SID, "TENCENTCLOUD_SECRET_KEY": KEY}
+    kwargs = dict(kwargs)  # the parameter is shared between runs of this test: not popped
     request_json = kwargs.pop("request_json", REQUEST_JSON)
     out, err = io.StringIO(), io.StringIO()
     assert sign_main(request_json, environ=environ, out=out, err=err, **kwargs) == 2
@@ -1834,6 +1835,7 @@ def test_verify_main_usage_errors(
     path = tmp_path / "credentials.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
+    kwargs = dict(kwargs)  # the parameter is shared between runs of this test: not popped
     url = kwargs.pop("url", f"https://{CVM}{PATH}?Action=x")
     out, err = io.StringIO(), io.StringIO()
     assert verify_main(url, str(path), out=out, err=err, **kwargs) == 2
