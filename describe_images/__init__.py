@@ -22,6 +22,7 @@ from ._errors import (
 )
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._model import CommonParams, DescribeImagesRequest, Filter
+from ._nonces import NonceKey
 from ._pairs import format_query, parse_query
 from ._query import answer_request
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
@@ -53,6 +54,7 @@ __all__ = [
     "Filter",
     "Image",
     "MemoryNonceStore",
+    "NonceKey",
     "NonceStore",
     "NonceStoreFull",
     "RequestError",

@@ -1,7 +1,14 @@
 """The legacy v1 signature (HmacSHA1 / HmacSHA256): sign requests, verify them.
 
-The algorithm, the error table and the nonce store semantics are spec/README.md Part 4
-(merged into spec/README.md Part 4); the vectors are spec/vectors/signing.json.
+The algorithm and the error table are spec/README.md Part 4; the replay store is
+:mod:`._nonces`; the vectors are spec/vectors/signing.json.
+
+Strategy: every public function checks its arguments at the door, so that only the
+library's errors escape. A problem in the request's parameters, or in the method, host
+or path it is sent to, is a :class:`WireError` or :class:`RequestError` (an
+:class:`AuthError` from :func:`verify`) whose violations name it; a misused argument (a
+wrong type, a secret key that is not text, a NaN ``max_skew``) is a :class:`UsageError`.
+What a caller's own ``secrets`` function or nonce store raises propagates unchanged.
 """
 
 from __future__ import annotations
@@ -9,29 +16,30 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import heapq
 import hmac
-import math
 import secrets as _secrets
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol, TypeAlias
+from typing import TypeAlias
 
 from ._encode import encode_request
-from ._errors import AuthError, RequestError, Violation, WireError, violation
-from ._grammar import is_utf8
+from ._errors import AuthError, RequestError, UsageError, Violation, WireError, violation
+from ._grammar import DEFAULT_LIMITS, is_utf8, printable, quoted, too_large
 from ._model import DescribeImagesRequest
-from ._pairs import format_query
+
+# The replay store's names live in _nonces; they are re-exported from here too (the
+# package's __init__ imports them from here).
+from ._nonces import MemoryNonceStore as MemoryNonceStore
+from ._nonces import NonceKey as NonceKey
+from ._nonces import NonceStore as NonceStore
+from ._nonces import NonceStoreFull as NonceStoreFull
+from ._nonces import kind, seconds
+from ._pairs import check_pairs, format_query
 from ._rules import validate
 from ._spec import DIGITS_RE, HOST, PATH
 
 __all__ = [
     "DEFAULT_MAX_SKEW",
-    "MemoryNonceStore",
-    "NonceKey",
-    "NonceStore",
-    "NonceStoreFull",
     "Params",
     "Verifier",
     "make_verifier",
@@ -50,18 +58,58 @@ MAX_NONCE = 2**31 - 1
 # is refused as skewed without calling int() (which is slow or raises on huge strings).
 _MAX_TIMESTAMP_DIGITS = 18
 _FAR = 10**_MAX_TIMESTAMP_DIGITS
+# signed_query's timestamp and nonce: an int of more digits than a value may have
+# (spec/README.md §1.6) is refused before str() is called, which raises past 4,300 digits.
+_VALUE_CAP = DEFAULT_LIMITS.max_value_length
+_TOO_MANY_DIGITS = 10**_VALUE_CAP
+_SHA256 = "HmacSHA256"
 
 Params: TypeAlias = Mapping[str, str] | Iterable[tuple[str, str]]
 """Parameters as a mapping or as (name, value) pairs (the form :func:`parse_query` gives)."""
-
-NonceKey: TypeAlias = tuple[str, str, int]
-"""What a nonce store remembers: (SecretId, Nonce, Timestamp as an integer)."""
 
 Verifier: TypeAlias = Callable[[str, str, str, list[tuple[str, str]]], None]
 """A server hook: ``(method, host, path, pairs) -> None``, raising :class:`AuthError`."""
 
 
-# --- the string to sign and the signature ------------------------------------------------
+# --- arguments -----------------------------------------------------------------------------
+
+
+def _text(name: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise UsageError(f"{name} must be a str, not {kind(value)}")
+
+
+def _target(method: object, host: object, path: object) -> tuple[str, str, str]:
+    return _text("method", method), _text("host", host), _text("path", path)
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    return None if value is None else _text(name, value)
+
+
+def _secret_key(what: str, value: object) -> str:
+    # The key itself never appears in a message.
+    if not isinstance(value, str):
+        raise UsageError(f"{what} must be a str, not {kind(value)}")
+    if not is_utf8(value):
+        raise UsageError(f"{what} is not valid UTF-8 text (it has a lone surrogate)")
+    return value
+
+
+def _max_skew(value: object) -> float:
+    return seconds("max_skew", value, non_negative=True)
+
+
+def _store(nonces: object) -> NonceStore | None:
+    if nonces is None or (isinstance(nonces, NonceStore) and callable(nonces.add)):
+        return nonces
+    raise UsageError(
+        f"nonces must be a NonceStore (with add(key, *, now, expires_at)), not {kind(nonces)}"
+    )
+
+
+# --- the parameters and the string to sign -------------------------------------------------
 
 
 def _sign_name(name: str) -> str:
@@ -69,51 +117,104 @@ def _sign_name(name: str) -> str:
     return name.replace("_", ".")
 
 
-def _collect(params: Params) -> dict[str, str]:
-    """The parameters by name; a name sent twice raises :class:`WireError` (duplicate-key).
+def _items(params: object) -> Iterable[object]:
+    if isinstance(params, Mapping):
+        return params.items()
+    if isinstance(params, (str, bytes, bytearray, memoryview)) or not isinstance(
+        params, Iterable
+    ):
+        raise WireError(
+            [
+                violation(
+                    "bad-pair",
+                    "",
+                    f"params are a mapping or (str, str) pairs, not {kind(params)} "
+                    "(parse a query with parse_query first)",
+                )
+            ]
+        )
+    return params
 
-    Two names that differ only by ``_`` and ``.`` (``a_b`` and ``a.b``) are the same name
-    in the string to sign, so they count as a duplicate too.
+
+def _collect(params: object, where: list[Violation]) -> dict[str, str]:
+    """The parameters by name, or :class:`WireError` with every problem of ``params``
+    (spec/README.md §4.1 step 1), then ``where`` (those of the method, host and path).
+
+    Each item gets at most one violation: ``bad-pair`` (path ``""``) when it is not a
+    (str, str) tuple, ``bad-utf8`` when its name or value has a lone surrogate (the path
+    is the name, ``\\uDNNN``-escaped when the name is the problem, as in §1.7), else
+    ``duplicate-key`` when its name, or its name with ``_`` read as ``.``, came before.
     """
-    items: Iterable[object] = params.items() if isinstance(params, Mapping) else params
     found: dict[str, str] = {}
     by_sign_name: dict[str, str] = {}
     problems: list[Violation] = []
-    for item in items:
+    for position, item in enumerate(_items(params)):
         if not (
             isinstance(item, tuple)
             and len(item) == 2
             and isinstance(item[0], str)
             and isinstance(item[1], str)
         ):
-            raise TypeError(f"a parameter is a (str, str) pair, not {item!r:.60}")
-        name, value = item
-        if not (name.isascii() and value.isascii()) and not is_utf8(name + value):
             problems.append(
                 violation(
-                    "bad-utf8", name, f"{name[:40]!r} is not valid UTF-8 (lone surrogate)"
+                    "bad-pair",
+                    "",
+                    f"the parameter at position {position} is {kind(item)}, "
+                    "not a (str, str) pair",
+                )
+            )
+            continue
+        name, value = item
+        if not is_utf8(name):
+            problems.append(
+                violation(
+                    "bad-utf8",
+                    printable(name, False),
+                    f"the name {quoted(name)} is not valid UTF-8 (a lone surrogate)",
+                )
+            )
+            continue
+        if not is_utf8(value):
+            problems.append(
+                violation(
+                    "bad-utf8",
+                    name,
+                    f"the value of {quoted(name)} is not valid UTF-8 (a lone surrogate)",
                 )
             )
             continue
         first = by_sign_name.setdefault(_sign_name(name), name)
-        if first == name and name not in found:
-            found[name] = value
-        elif first == name:
-            problems.append(
-                violation("duplicate-key", name, f"{name!r} is sent more than once")
-            )
-        else:
+        if first != name:
             problems.append(
                 violation(
                     "duplicate-key",
                     name,
-                    f"{name!r} and {first!r} are the same name in the string to sign "
-                    "('_' is signed as '.')",
+                    f"{quoted(name)} and {quoted(first)} are the same name in the string "
+                    "to sign ('_' is signed as '.')",
                 )
             )
+        elif name in found:
+            problems.append(
+                violation("duplicate-key", name, f"{quoted(name)} is sent more than once")
+            )
+        else:
+            found[name] = value
+    problems += where
     if problems:
         raise WireError(problems)
     return found
+
+
+def _where(method: str, host: str, path: str) -> list[Violation]:
+    """A ``bad-utf8`` violation (path ``""``) for each of method, host, path that is not
+    valid UTF-8 (spec/README.md §4.3)."""
+    return [
+        violation(
+            "bad-utf8", "", f"the {what} {quoted(text)} is not valid UTF-8 (a lone surrogate)"
+        )
+        for what, text in (("method", method), ("host", host), ("path", path))
+        if not is_utf8(text)
+    ]
 
 
 def _string_to_sign(method: str, host: str, path: str, found: Mapping[str, str]) -> str:
@@ -129,26 +230,49 @@ def string_to_sign(method: str, host: str, path: str, params: Params) -> str:
     """The legacy v1 string to sign: METHOD + host + path + ``?`` + sorted raw ``k=v``.
 
     ``Signature`` is left out; ``_`` in names becomes ``.``; values are not encoded.
-    A name given twice raises :class:`WireError` (reason ``duplicate-key``).
+    A name given twice, an item that is not a (str, str) pair, or a lone surrogate raises
+    :class:`WireError` (spec/README.md §4.1); a method, host or path that is not a str,
+    :class:`UsageError`.
 
     >>> string_to_sign("get", "cvm.api.qcloud.com", "/v2/index.php",
     ...                {"Nonce": "345122", "Action": "DescribeInstances", "limit_x": "a b"})
     'GETcvm.api.qcloud.com/v2/index.php?Action=DescribeInstances&Nonce=345122&limit.x=a b'
     """
-    return _string_to_sign(method, host, path, _collect(params))
+    method, host, path = _target(method, host, path)
+    return _string_to_sign(method, host, path, _collect(params, _where(method, host, path)))
+
+
+# --- signing -------------------------------------------------------------------------------
 
 
 def _digest(secret_key: str, text: str, signature_method: str | None) -> str:
     # FACTS: HMAC-SHA256 when SignatureMethod is exactly "HmacSHA256", HMAC-SHA1 otherwise.
-    algorithm = hashlib.sha256 if signature_method == "HmacSHA256" else hashlib.sha1
-    try:  # the parameters were checked by _collect; the method, host or path may not be
-        data = text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise WireError(
-            [violation("bad-utf8", "", "the method, host or path is not valid UTF-8")]
-        ) from exc
-    mac = hmac.new(secret_key.encode("utf-8"), data, algorithm)
-    return base64.b64encode(mac.digest()).decode("ascii")
+    algorithm = hashlib.sha256 if signature_method == _SHA256 else hashlib.sha1
+    # UTF-8 (str.encode's default) for the key and the text; Base64 is ASCII.
+    mac = hmac.new(secret_key.encode(), text.encode(), algorithm)
+    return base64.b64encode(mac.digest()).decode()
+
+
+def _signature_method(found: Mapping[str, str], argument: str | None) -> str | None:
+    """The SignatureMethod the params carry, once ``argument`` is known to agree with it.
+
+    The params decide the algorithm, as they do for :func:`verify`; an explicit argument
+    may only say the same (spec/README.md §4.1, "sign").
+    """
+    sent = found.get("SignatureMethod")
+    if argument is None or (argument == _SHA256) == (sent == _SHA256):
+        return sent
+    if sent is None:
+        raise UsageError(
+            "signature_method is 'HmacSHA256' but the params carry no SignatureMethod, so "
+            "the request is signed and verified with HMAC-SHA1 (spec/README.md §4.1, step 6): "
+            "add SignatureMethod=HmacSHA256 to the params"
+        )
+    raise UsageError(
+        f"signature_method {quoted(argument)} contradicts SignatureMethod {quoted(sent)} in "
+        "the params, which decides the algorithm (spec/README.md §4.1, step 6): leave "
+        "signature_method out"
+    )
 
 
 def sign(
@@ -157,13 +281,15 @@ def sign(
     path: str,
     params: Params,
     secret_key: str,
-    signature_method: str = "HmacSHA1",
+    signature_method: str | None = None,
 ) -> str:
-    """The Base64 signature of ``params``: HMAC-SHA256 when ``signature_method`` is exactly
-    ``"HmacSHA256"``, HMAC-SHA1 for anything else.
+    """The Base64 signature of ``params``: HMAC-SHA256 when their ``SignatureMethod`` is
+    exactly ``"HmacSHA256"``, HMAC-SHA1 otherwise (absent included), as :func:`verify`
+    reads it.
 
-    ``signature_method`` is not read from ``params``: pass the value you send as
-    ``SignatureMethod`` (:func:`signed_query` and :func:`verify` do).
+    ``signature_method``, when given, must select the same algorithm (else
+    :class:`UsageError`): ``"HmacSHA256"`` needs ``SignatureMethod=HmacSHA256`` in the
+    params. Problems in the params raise :class:`WireError`, as :func:`string_to_sign`.
 
     >>> sign("GET", "cvm.api.qcloud.com", "/v2/index.php",
     ...      {"Action": "DescribeInstances", "Nonce": "345122", "Region": "gz",
@@ -171,7 +297,21 @@ def sign(
     ...      "Gu5t9xGARNpq86cd98joQYCN3Cozk1qA")
     'HgIYOPcx5lN6gz8JsCFBNAWp2oQ='
     """
-    return _digest(secret_key, string_to_sign(method, host, path, params), signature_method)
+    method, host, path = _target(method, host, path)
+    secret_key = _secret_key("secret_key", secret_key)
+    argument = _optional_text("signature_method", signature_method)
+    found = _collect(params, _where(method, host, path))
+    chosen = _signature_method(found, argument)
+    return _digest(secret_key, _string_to_sign(method, host, path, found), chosen)
+
+
+def _decimal(path: str, name: str, value: object) -> str:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise UsageError(f"{name} must be an int or None, not {kind(value)}")
+    if not -_TOO_MANY_DIGITS < value < _TOO_MANY_DIGITS:
+        what = f"the {name} has more than {_VALUE_CAP} digits"
+        raise WireError([too_large(path, what, _VALUE_CAP, "max_value_length")])
+    return str(int(value))
 
 
 def signed_query(
@@ -193,23 +333,34 @@ def signed_query(
     Timestamp, Nonce, SecretId and SignatureMethod always come from the arguments (the
     current time and a random nonce from :mod:`secrets` unless given); Region and Token
     come from the arguments when given, else from the request. The request is validated
-    first: an invalid one raises :class:`RequestError` with every violation.
+    first: an invalid one raises :class:`RequestError` with every violation; a query that
+    :func:`parse_query` would refuse raises :class:`WireError` (spec/README.md §4.2).
 
     >>> signed_query(DescribeImagesRequest(image_ids=("img-pmqg1cw7",)), secret_id="AKIDx",
     ...              secret_key="key", timestamp=1700000000, nonce=7)  # doctest: +ELLIPSIS
     'Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7&Timestamp=1700000000&...'
     """
+    if not isinstance(request, DescribeImagesRequest):
+        raise UsageError(f"request must be a DescribeImagesRequest, not {kind(request)}")
+    method, host, path = _target(method, host, path)
+    secret_key = _secret_key("secret_key", secret_key)
+    if not _text("secret_id", secret_id):
+        raise UsageError("secret_id must not be empty: verification requires a SecretId")
     common = request.common
     request = dataclasses.replace(
         request,
         common=dataclasses.replace(
             common,
-            region=common.region if region is None else region,
-            timestamp=str(int(time.time()) if timestamp is None else timestamp),
-            nonce=str(_secrets.randbelow(MAX_NONCE) + 1 if nonce is None else nonce),
+            region=common.region if region is None else _text("region", region),
+            timestamp=_decimal(
+                "Timestamp", "timestamp", int(time.time()) if timestamp is None else timestamp
+            ),
+            nonce=_decimal(
+                "Nonce", "nonce", _secrets.randbelow(MAX_NONCE) + 1 if nonce is None else nonce
+            ),
             secret_id=secret_id,
-            signature_method=signature_method,
-            token=common.token if token is None else token,
+            signature_method=_text("signature_method", signature_method),
+            token=common.token if token is None else _text("token", token),
             signature=None,
         ),
     )
@@ -217,104 +368,26 @@ def signed_query(
     if problems:
         raise RequestError(problems)
     pairs = encode_request(request)
-    found = _collect(pairs)
-    signature = _digest(secret_key, _string_to_sign(method, host, path, found), signature_method)
+    found = _collect(pairs, _where(method, host, path))
+    signature = _digest(
+        secret_key, _string_to_sign(method, host, path, found), found["SignatureMethod"]
+    )
     pairs.append(("Signature", signature))
-    return format_query(pairs)
-
-
-# --- the nonce store ---------------------------------------------------------------------
-
-
-class NonceStoreFull(AuthError):
-    """The nonce store is at its cap: the request is refused, never let through unchecked.
-
-    Its violation has code ``RequestLimitExceeded`` and reason ``nonce-store-full``.
-    """
-
-    def __init__(self, max_entries: int) -> None:
-        super().__init__(
-            [
-                violation(
-                    "nonce-store-full",
-                    "Nonce",
-                    f"the replay cache holds {max_entries} live nonces, its maximum; "
-                    "try again shortly",
-                )
-            ]
+    # What the server's parse_query would refuse is refused here (spec/README.md §4.2).
+    errors: list[Violation] = []
+    check_pairs(pairs, DEFAULT_LIMITS, errors)
+    if errors:
+        raise WireError(errors)
+    query = format_query(pairs)  # ASCII: its length is its size in bytes
+    cap = DEFAULT_LIMITS.max_query_bytes
+    if len(query) > cap:
+        raise WireError(
+            [too_large("", f"the signed query is {len(query)} bytes", cap, "max_query_bytes")]
         )
+    return query
 
 
-class NonceStore(Protocol):
-    """Remembers which (SecretId, Nonce, Timestamp) were seen, until they expire.
-
-    Implement it over Redis (``SET key 1 NX EXAT expires_at``) or a database to share
-    replay protection between processes.
-    """
-
-    def add(self, key: NonceKey, *, now: float, expires_at: float) -> bool:
-        """Record ``key`` until ``expires_at`` (inclusive); False if it is already recorded
-        and ``now <= expires_at`` of that record.
-
-        Must be atomic: of concurrent adds of one key, exactly one returns True. May raise
-        :class:`NonceStoreFull` (or any :class:`AuthError`) to refuse the request.
-        """
-        ...
-
-
-class MemoryNonceStore:
-    """A bounded, thread-safe, in-process :class:`NonceStore`.
-
-    An entry lives until its ``expires_at`` (the request's Timestamp + max_skew: after that
-    the timestamp check refuses the request anyway). At most ``max_entries`` live entries
-    are kept: when the store is full after dropping expired entries, :meth:`add` raises
-    :class:`NonceStoreFull` (fail closed: a replay check that silently forgets is no check).
-    Size it to at least the peak request rate times ``2 * max_skew``.
-
-    >>> store = MemoryNonceStore(max_entries=2)
-    >>> store.add(("AKID", "1", 1700000000), now=1700000000, expires_at=1700000300)
-    True
-    >>> store.add(("AKID", "1", 1700000000), now=1700000001, expires_at=1700000300)
-    False
-    """
-
-    def __init__(self, max_entries: int = 100_000) -> None:
-        if type(max_entries) is not int or max_entries < 1:
-            raise ValueError(f"max_entries must be a positive int, not {max_entries!r}")
-        self._max_entries = max_entries
-        self._expiry: dict[NonceKey, float] = {}
-        # (expires_at, key), soonest first: what to drop, without scanning the dict.
-        self._heap: list[tuple[float, NonceKey]] = []
-        self._lock = threading.Lock()
-
-    @property
-    def max_entries(self) -> int:
-        return self._max_entries
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._expiry)
-
-    def add(self, key: NonceKey, *, now: float, expires_at: float) -> bool:
-        with self._lock:
-            self._drop_expired(now)
-            if key in self._expiry:
-                return False
-            if len(self._expiry) >= self._max_entries:
-                raise NonceStoreFull(self._max_entries)
-            self._expiry[key] = expires_at
-            heapq.heappush(self._heap, (expires_at, key))
-            return True
-
-    def _drop_expired(self, now: float) -> None:
-        heap, expiry = self._heap, self._expiry
-        # The heap and the dict hold the same entries: a key is only ever added when it is
-        # absent, and only ever removed here.
-        while heap and heap[0][0] < now:
-            del expiry[heapq.heappop(heap)[1]]
-
-
-# --- verification ------------------------------------------------------------------------
+# --- verification --------------------------------------------------------------------------
 
 _REQUIRED = ("Timestamp", "Nonce", "SecretId")
 
@@ -368,7 +441,8 @@ def verify(
     ``secrets`` maps a SecretId to its SecretKey (None when unknown); ``now`` defaults to
     :func:`time.time`; ``nonces`` enables the replay check (None: no replay check). The
     checks run in the order of spec/README.md §4.3, and only a request whose signature
-    is right is looked at further (its Timestamp read, its nonce recorded).
+    is right is looked at further (its Timestamp read, its nonce recorded). A misused
+    argument raises :class:`UsageError`.
 
     >>> verify("GET", "cvm.api.qcloud.com", "/v2/index.php",
     ...        [("Action", "DescribeInstances"), ("Nonce", "345122"), ("Region", "gz"),
@@ -377,12 +451,16 @@ def verify(
     ...        secrets={"AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA":
     ...                 "Gu5t9xGARNpq86cd98joQYCN3Cozk1qA"}.get, now=1408704141)
     """
-    if not max_skew >= 0:  # also refuses NaN
-        raise ValueError(f"max_skew must be >= 0, not {max_skew!r}")
-    if now is not None and not math.isfinite(now):
-        raise ValueError(f"now must be a finite Unix time, not {now!r}")
+    method, host, path = _target(method, host, path)
+    if not callable(secrets):
+        raise UsageError(
+            f"secrets must be a function SecretId -> SecretKey, not {kind(secrets)}"
+        )
+    clock = None if now is None else seconds("now", now, finite=True)
+    skew = _max_skew(max_skew)
+    store = _store(nonces)
     try:
-        found = _collect(params)
+        found = _collect(params, [])
     except WireError as exc:
         raise AuthError(exc.violations) from None
     problems = _presence(found)
@@ -396,21 +474,20 @@ def verify(
                 violation(
                     "unknown-secret-id",
                     "SecretId",
-                    f"SecretId {secret_id[:64]!r} is not known",
+                    f"SecretId {found['SecretId'][:64]!r} is not known",
                 )
             ]
         )
-    try:
-        expected = _digest(
-            secret_key,
-            _string_to_sign(method, host, path, found),
-            found.get("SignatureMethod"),
-        ).encode("ascii")
-    except WireError as exc:
-        raise AuthError(exc.violations) from None
+    secret_key = _secret_key(f"the SecretKey secrets returned for {quoted(secret_id)}", secret_key)
+    where = _where(method, host, path)
+    if where:
+        raise AuthError(where)
+    expected = _digest(
+        secret_key, _string_to_sign(method, host, path, found), found.get("SignatureMethod")
+    ).encode()
     # Constant time: compare_digest on bytes (a str with non-ASCII would raise, and ==
     # leaks the length of the common prefix through timing). _collect checked the UTF-8.
-    given = found["Signature"].encode("utf-8")
+    given = found["Signature"].encode()
     if not hmac.compare_digest(expected, given):
         raise AuthError(
             [
@@ -434,22 +511,24 @@ def verify(
                 )
             ]
         )
-    if now is None:
-        now = time.time()
-    if abs(now - timestamp) > max_skew:
+    clock = time.time() if clock is None else clock
+    if abs(clock - timestamp) > skew:
         raise AuthError(
             [
                 violation(
                     "timestamp-skew",
                     "Timestamp",
-                    f"Timestamp {found['Timestamp'][:40]} is more than {max_skew:g} s "
-                    f"from the server's time {int(now)}",
+                    f"Timestamp {found['Timestamp'][:40]} is more than {skew:g} s "
+                    f"from the server's time {int(clock)}",
                 )
             ]
         )
-    if nonces is not None and not nonces.add(
-        (secret_id, found["Nonce"], timestamp), now=now, expires_at=timestamp + max_skew
-    ):
+    if store is None:
+        return
+    added = store.add(
+        NonceKey(secret_id, found["Nonce"], timestamp), now=clock, expires_at=timestamp + skew
+    )
+    if added is False:
         raise AuthError(
             [
                 violation(
@@ -460,6 +539,8 @@ def verify(
                 )
             ]
         )
+    if added is not True:
+        raise UsageError(f"the nonce store's add() must return a bool, not {kind(added)}")
 
 
 def make_verifier(
@@ -470,8 +551,9 @@ def make_verifier(
 ) -> Verifier:
     """A server hook ``(method, host, path, pairs) -> None`` that calls :func:`verify`.
 
-    ``credentials`` maps SecretId to SecretKey and is copied. ``nonces=None`` gives the hook
-    its own :class:`MemoryNonceStore`, so a server verifies replays by default.
+    ``credentials`` maps SecretId to SecretKey (str to str, else :class:`UsageError`) and
+    is copied. ``nonces=None`` gives the hook its own :class:`MemoryNonceStore`, so a
+    server verifies replays by default.
 
     >>> hook = make_verifier({"AKIDx": "key"})
     >>> try:
@@ -480,15 +562,21 @@ def make_verifier(
     ...     print([v.reason for v in exc.violations])
     ['missing-parameter', 'missing-parameter', 'missing-signature']
     """
-    table = dict(credentials)
-    for secret_id, secret_key in table.items():
-        if not isinstance(secret_id, str) or not isinstance(secret_key, str):
-            raise TypeError("credentials map a SecretId (str) to its SecretKey (str)")
-    if not max_skew >= 0:  # also refuses NaN
-        raise ValueError(f"max_skew must be >= 0, not {max_skew!r}")
-    store: NonceStore = MemoryNonceStore() if nonces is None else nonces
+    if not isinstance(credentials, Mapping):
+        raise UsageError(
+            f"credentials must be a mapping of SecretId to SecretKey, not {kind(credentials)}"
+        )
+    table: dict[str, str] = {}
+    for secret_id, secret_key in credentials.items():
+        if not isinstance(secret_id, str):
+            raise UsageError(
+                f"credentials map a SecretId (str) to its SecretKey, not {kind(secret_id)}"
+            )
+        table[secret_id] = _secret_key(f"the SecretKey of {quoted(secret_id)}", secret_key)
+    skew = _max_skew(max_skew)
+    store = MemoryNonceStore() if nonces is None else _store(nonces)
 
     def verifier(method: str, host: str, path: str, pairs: list[tuple[str, str]]) -> None:
-        verify(method, host, path, pairs, secrets=table.get, max_skew=max_skew, nonces=store)
+        verify(method, host, path, pairs, secrets=table.get, max_skew=skew, nonces=store)
 
     return verifier
