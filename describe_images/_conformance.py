@@ -1,5 +1,8 @@
 """The conformance runner: send the spec's vectors to a live endpoint and check its answers.
 
+:func:`run_conformance` returns a :class:`ConformanceReport` and prints nothing; the
+``describe-images conformance`` command prints it (describe_images/_cli/conformance.py).
+
 The vectors ship as package data (``describe_images/data/vectors/``, byte-identical copies
 of spec/vectors/, which stays their source of truth). See spec/README.md §3.5.
 """
@@ -9,7 +12,9 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import math
 import os
+import re
 import sys
 import urllib.error
 import urllib.parse
@@ -18,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal, TextIO
+from typing import TYPE_CHECKING, Final, Literal
 
 from ._catalog import CatalogError, parse_catalog
 from ._errors import DescribeImagesError, ServiceError, UsageError
@@ -289,78 +294,113 @@ def _check_query(
     return "; ".join(problems)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    """One vector's outcome: ``problem`` says what differed ("" when it passed)."""
+
+    kind: Literal["validate", "query"]
+    id: str
+    problem: str
+
+    @property
+    def passed(self) -> bool:
+        return not self.problem
+
+
+@dataclass(frozen=True, slots=True)
+class ConformanceReport:
+    """What a run found: one :class:`CaseResult` per vector sent, in the order sent.
+
+    ``unreachable`` says why the probe got no HTTP answer ("" when it got one); then no
+    vector was sent, and the run counts as one failure.
+    """
+
+    url: str
+    method: Method
+    validate_count: int
+    query_count: int
+    compared: bool  # whether TotalCount and ImageIds of the query vectors were checked
+    results: tuple[CaseResult, ...]
+    unreachable: str = ""
+
+    @property
+    def passed(self) -> int:
+        return sum(result.passed for result in self.results)
+
+    @property
+    def failed(self) -> int:
+        return len(self.results) - self.passed + (1 if self.unreachable else 0)
+
+
+# spec/README.md §3.5: the endpoint is http(s)://host[:port][/path], written in printable
+# ASCII (what a request line carries), without user information, a query or a fragment.
+_URL_TEXT_RE: Final = re.compile(r"[!-~]+")
+
+
+def _check_url(url: str) -> None:
+    if not isinstance(url, str):
+        raise UsageError(f"the URL is a str, not {type(url).__name__}")
+    refusal = UsageError(f"{url[:200]!r} is not an http(s)://host[:port][/path] URL")
+    if not _URL_TEXT_RE.fullmatch(url):
+        raise refusal
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # ValueError for a port that is not 0 to 65535 in ASCII digits
+    except ValueError:
+        raise refusal from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.query
+        or parts.fragment
+    ):
+        raise refusal
+
+
 def run_conformance(
     url: str,
     *,
-    out: TextIO | None = None,
     vectors: Vectors | None = None,
     method: Method = "GET",
     compare_results: bool | None = None,
     timeout: float = 10.0,
-) -> int:
-    """Send every validate and query vector to ``url``; print a line per case and a
-    summary ``N passed, M failed``. Returns 0 when all passed, 1 when any failed or the
-    server cannot be reached, 2 for a URL that is not ``http(s)://host[/path]``.
+) -> ConformanceReport:
+    """Send every validate and query vector to ``url`` and report what each answer got.
 
     ``compare_results``: also compare TotalCount and ImageIds of the query vectors
     (``None``: when the server holds the query vectors' catalog, found by one probe).
+    Raises :class:`UsageError` for a URL that is not ``http(s)://host[:port][/path]``, a
+    method other than GET or POST, or a timeout that is not a finite number > 0.
     """
-    stream = sys.stdout if out is None else out
-
-    def say(line: str) -> None:
-        stream.write(line + "\n")
-
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise UsageError(f"{url[:200]!r} is not an http(s)://host[:port][/path] URL")
+    _check_url(url)
     if method not in ("GET", "POST"):
-        raise ValueError(f"method must be GET or POST, not {method!r}")
+        raise UsageError(f"method must be GET or POST, not {method!r}")
+    if type(timeout) not in (int, float) or not 0 < timeout < math.inf:
+        raise UsageError(f"timeout must be a finite number of seconds > 0, not {timeout!r}")
     loaded = load_vectors() if vectors is None else vectors
     client = _Client(url, method, timeout)
+    counts = (len(loaded.validate), len(loaded.query))
 
     # The probe: is anything answering HTTP there, and does it hold the vectors' catalog?
     try:
         probe = client.read(client.send(PROBE_QUERY))
     except (OSError, http.client.HTTPException) as exc:
-        say(f"describe-images conformance: cannot reach {url}: {_no_answer(exc)}")
-        say("0 passed, 1 failed")
-        return 1
+        return ConformanceReport(url, method, *counts, False, (), _no_answer(exc))
     holds_catalog = (
         isinstance(probe, DescribeImagesResponse)
         and probe.total_count == len(loaded.catalog)
         and probe.image_set == loaded.catalog
     )
     compare = holds_catalog if compare_results is None else compare_results
-    say(
-        f"describe-images conformance: {url} by {method}: {len(loaded.validate)} validate "
-        f"and {len(loaded.query)} query vectors"
-    )
-    if compare:
-        say("query vectors: checking TotalCount and ImageIds (the server holds their catalog)")
-    else:
-        say(
-            "query vectors: checking only that each succeeds (to check results too, serve "
-            "the vectors' catalog: describe-images serve --catalog spec/vectors/query.json)"
-        )
-
-    passed = failed = 0
-    cases: list[tuple[str, str, ValidateVector | QueryVector]] = [
-        *(("validate", v.query, v) for v in loaded.validate),
-        *(("query", v.query, v) for v in loaded.query),
-    ]
-    for kind, query, vector in cases:
-        got = client.call(query)
-        if isinstance(got, str):
-            problem = got
-        elif isinstance(vector, ValidateVector):
-            problem = _check_validate(vector, got)
-        else:
-            problem = _check_query(vector, got, compare)
-        if problem:
-            failed += 1
-            say(f"FAIL {kind}/{vector.id}: {problem}")
-        else:
-            passed += 1
-            say(f"PASS {kind}/{vector.id}")
-    say(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    # A string from the client says why there is no usable answer; else check the answer.
+    results: list[CaseResult] = []
+    for case in loaded.validate:
+        got = client.call(case.query)
+        problem = got if isinstance(got, str) else _check_validate(case, got)
+        results.append(CaseResult("validate", case.id, problem))
+    for query_case in loaded.query:
+        got = client.call(query_case.query)
+        problem = got if isinstance(got, str) else _check_query(query_case, got, compare)
+        results.append(CaseResult("query", query_case.id, problem))
+    return ConformanceReport(url, method, *counts, compare, tuple(results))

@@ -23,7 +23,15 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TypeAlias
 
 from ._encode import encode_request
-from ._errors import AuthError, RequestError, UsageError, Violation, WireError, violation
+from ._errors import (
+    WIRE_REASONS,
+    AuthError,
+    RequestError,
+    UsageError,
+    Violation,
+    WireError,
+    violation,
+)
 from ._grammar import DEFAULT_LIMITS, is_utf8, printable, quoted, too_large
 from ._model import DescribeImagesRequest
 
@@ -366,7 +374,9 @@ def signed_query(
     )
     problems = validate(request)
     if problems:
-        raise RequestError(problems)
+        # A value the wire cannot carry is a WireError, as parse_query would raise it.
+        wire = all(v.reason in WIRE_REASONS for v in problems)
+        raise (WireError if wire else RequestError)(problems)
     pairs = encode_request(request)
     found = _collect(pairs, _where(method, host, path))
     signature = _digest(

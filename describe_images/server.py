@@ -23,7 +23,7 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any, Final, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from ._catalog import CatalogError, default_catalog, load_catalog
+from ._catalog import default_catalog
 from ._decode import decode_pairs, decode_request, query_part
 from ._errors import ErrorCode, RequestError, envelope
 from ._grammar import DEFAULT_LIMITS, WireLimits
@@ -42,7 +42,6 @@ __all__ = [
     "OUTCOME_KEY",
     "make_app",
     "serve",
-    "serve_main",
 ]
 
 #: The paths that answer API calls: the documented one, and the root.
@@ -419,31 +418,3 @@ def serve(
     finally:
         httpd.server_close()
     _write(stream, "describe-images: stopped")
-
-
-def serve_main(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    catalog_path: str | None = None,
-    *,
-    verify: Verifier | None = None,
-    log: TextIO | None = None,
-) -> int:
-    """``describe-images serve``: load the catalog, serve; 0 on Ctrl-C, 1 with a one-line
-    message (no traceback) when the catalog or the address is unusable."""
-    stream = sys.stderr if log is None else log
-    try:
-        images = default_catalog() if catalog_path is None else load_catalog(catalog_path)
-    except CatalogError as exc:
-        _write(stream, f"describe-images serve: error: {exc}")
-        return 1
-    name = "the embedded catalog" if catalog_path is None else catalog_path
-    try:
-        serve(host, port, images, verify=verify, log=stream, catalog_name=name)
-    except OSError as exc:
-        _write(
-            stream,
-            f"describe-images serve: error: cannot listen on {host}:{port}: {exc.strerror or exc}",
-        )
-        return 1
-    return 0

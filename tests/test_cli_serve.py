@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import signal
 import socket
@@ -309,3 +310,73 @@ def test_serve_with_credentials_requires_a_valid_fresh_signature(
         "OK",
     ]
     assert log[-1] == "describe-images: stopped"
+
+
+# --- README.md's "Command line" section, run as shown ----------------------------------------
+
+
+def readme_console_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.partition("\n### Command line\n")[2].partition("\n### ")[0]
+    return re.findall(r"```console\n(.*?)```", section, re.DOTALL)
+
+
+def shown_output(lines: list[str]) -> re.Pattern[str]:
+    """The output a block shows, as a pattern: "…" stands for any text within a line, and a
+    line that is only "…" for any number of lines."""
+    parts = []
+    for line in lines:
+        if line == "…":
+            parts.append(r"(?:[^\n]*\n)*?")
+        else:
+            parts.append("[^\n]*?".join(re.escape(part) for part in line.split("…")) + "\n")
+    return re.compile("".join(parts))
+
+
+def test_readme_has_the_command_line_examples() -> None:
+    blocks = readme_console_blocks()
+    assert len(blocks) == 3
+    commands = " ".join(blocks)
+    for command in ("validate", "encode", "decode", "serve", "conformance", "sign", "verify"):
+        assert (
+            f"$ describe-images {command} " in commands
+            or f"| describe-images {command} " in commands
+        )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the examples are POSIX shell")
+@pytest.mark.parametrize("block", readme_console_blocks(), ids=["codec", "serve", "signing"])
+def test_readme_command_line_examples_run_as_shown(block: str, tmp_path: Path) -> None:
+    """Each console block, run by bash in an empty directory (``describe-images`` is this
+    checkout, port 8000 a free port), prints exactly what the block shows (stdout and
+    stderr, as a terminal shows them)."""
+    lines = block.splitlines()
+    port = str(free_port())
+    commands = [line[2:].replace("8000", port) for line in lines if line.startswith("$ ")]
+    # Whatever happens, the shell stops what it started in the background when it exits.
+    script = "\n".join(["trap 'kill $(jobs -p) 2>/dev/null' EXIT", *commands])
+    # describe-images as installed: a program on PATH (so `kill $!` stops the server itself).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    program = bin_dir / "describe-images"
+    program.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m describe_images "$@"\n')
+    program.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENCENTCLOUD_")}
+    env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=str(ROOT))
+    work = tmp_path / "work"
+    work.mkdir()
+    with subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=work,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    ) as shell:
+        try:
+            output, _ = shell.communicate(timeout=120)
+        finally:
+            shell.terminate()
+    shown = [line.replace("8000", port) for line in lines if not line.startswith("$ ")]
+    assert shown_output(shown).fullmatch(output), output

@@ -1,5 +1,5 @@
-"""The reference server (describe_images.server) in-process and over a real socket, and the
-conformance runner (describe_images._conformance) against it."""
+"""The reference server (describe_images.server) in-process and over a real socket (the
+conformance runner against it: tests/test_conformance.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,17 +18,14 @@ import sys
 import threading
 import time
 import uuid
-import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from urllib.request import ProxyHandler
-from wsgiref.simple_server import WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -38,8 +34,6 @@ from hypothesis import strategies as st
 
 from describe_images import (
     AuthError,
-    DescribeImagesError,
-    UsageError,
     Violation,
     decode_request,
     make_verifier,
@@ -48,16 +42,10 @@ from describe_images import (
 from describe_images import server as server_module
 from describe_images._catalog import default_catalog
 from describe_images._conformance import (
-    PROBE_QUERY,
     QueryVector,
     ValidateVector,
-    VectorError,
-    Vectors,
-    _is_loopback,
-    _opener,
     load_vectors,
     query_part,
-    run_conformance,
 )
 from describe_images._errors import ErrorCode, RequestError, envelope
 from describe_images._grammar import WireLimits
@@ -70,13 +58,11 @@ from describe_images.server import (
     ECHO_MAX,
     INTERNAL_ERROR_MESSAGE,
     OUTCOME_KEY,
-    _Handler,
     _logged,
     _request_id,
     _server_class,
     make_app,
     serve,
-    serve_main,
 )
 from tests.seed import SEED_1_IMAGE
 from tests.strategies import edge_pairs, schema_pairs, wireish_bytes, wireish_queries
@@ -1175,13 +1161,6 @@ def live() -> Iterator[Live]:
     assert server.log.getvalue().splitlines()[-1] == "describe-images: stopped"
 
 
-@pytest.fixture(scope="module")
-def live_vectors() -> Iterator[Live]:
-    server = start(load_vectors().catalog, catalog_name="the query vectors' catalog")
-    yield server
-    stop(server)
-
-
 def test_socket_seed_example_1(live: Live) -> None:
     status, headers, body = live.request("GET", f"/v2/index.php?{SEED_1}")
     assert status == 200
@@ -1382,12 +1361,8 @@ def test_ipv6_hosts_get_an_ipv6_server() -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")
 def test_ctrl_c_stops_a_real_process_cleanly() -> None:
-    code = (
-        "from describe_images.server import serve_main; "
-        "raise SystemExit(serve_main('127.0.0.1', 0))"
-    )
     with subprocess.Popen(
-        [sys.executable, "-c", code],
+        [sys.executable, "-m", "describe_images", "serve", "--port", "0"],
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -1400,498 +1375,3 @@ def test_ctrl_c_stops_a_real_process_cleanly() -> None:
         rest = child.stderr.read()
         assert child.wait(10) == 0
     assert rest == "describe-images: stopped\n"
-
-
-# --- serve_main ---------------------------------------------------------------------------
-
-
-def test_serve_main_bad_catalog(tmp_path: Path) -> None:
-    path = tmp_path / "c.json"
-    path.write_text('[{"ImageId": 1}]', encoding="utf-8")
-    log = io.StringIO()
-    assert serve_main("127.0.0.1", 0, str(path), log=log) == 1
-    assert log.getvalue().startswith(
-        f"describe-images serve: error: {path}: 8 problems: 0.ImageId must"
-    )
-    log = io.StringIO()
-    assert serve_main("127.0.0.1", 0, str(tmp_path / "missing.json"), log=log) == 1
-    assert "cannot read catalog" in log.getvalue()
-
-
-def test_serve_main_address_in_use(live: Live) -> None:
-    log = io.StringIO()
-    assert serve_main("127.0.0.1", live.port, None, log=log) == 1
-    assert log.getvalue().startswith(
-        f"describe-images serve: error: cannot listen on 127.0.0.1:{live.port}: "
-    )
-
-
-def test_serve_main_serves_the_query_vectors_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, Any] = {}
-
-    def fake_serve(host: str, port: int, images: tuple[Image, ...], **kwargs: Any) -> int:
-        seen.update(host=host, port=port, images=images, **kwargs)
-        return 0
-
-    monkeypatch.setattr("describe_images.server.serve", fake_serve)
-    path = ROOT / "spec" / "vectors" / "query.json"
-    assert serve_main("::1", 9, str(path)) == 0
-    assert seen["images"] == load_vectors().catalog
-    assert seen["catalog_name"] == str(path)
-    assert (seen["host"], seen["port"], seen["verify"]) == ("::1", 9, None)
-    assert serve_main() == 0
-    assert seen["images"] == default_catalog()
-    assert seen["catalog_name"] == "the embedded catalog"
-
-
-# --- The conformance runner -----------------------------------------------------------------
-
-
-def conformance(url: str, **kwargs: Any) -> tuple[int, list[str]]:
-    out = io.StringIO()
-    status = run_conformance(url, out=out, **kwargs)
-    return status, out.getvalue().splitlines()
-
-
-@pytest.mark.parametrize("method", ["GET", "POST"])
-def test_conformance_all_pass_with_the_vectors_catalog(live_vectors: Live, method: str) -> None:
-    vectors = load_vectors()
-    status, lines = conformance(live_vectors.url, method=method)
-    total = len(vectors.validate) + len(vectors.query)
-    assert lines[0] == (
-        f"describe-images conformance: {live_vectors.url} by {method}: "
-        f"{len(vectors.validate)} validate and {len(vectors.query)} query vectors"
-    )
-    assert (
-        lines[1]
-        == "query vectors: checking TotalCount and ImageIds (the server holds their catalog)"
-    )
-    assert [line for line in lines if line.startswith("FAIL")] == []
-    assert lines[-1] == f"{total} passed, 0 failed"
-    assert status == 0
-
-
-def test_conformance_against_the_embedded_catalog(live: Live) -> None:
-    status, lines = conformance(f"http://127.0.0.1:{live.port}")
-    assert lines[1].startswith("query vectors: checking only that each succeeds")
-    assert lines[-1].endswith(" passed, 0 failed")
-    assert status == 0
-    # Forcing the comparison against a server without the catalog fails the query vectors.
-    status, lines = conformance(live.url, compare_results=True)
-    assert status == 1
-    assert any(line.startswith("FAIL query/") and "TotalCount" in line for line in lines)
-
-
-SMALL_CATALOG = (Image("img-00000001", "os", "PUBLIC_IMAGE", "t", "NORMAL", "n", "d", "PUBLIC"),)
-SMALL = Vectors(
-    validate=(
-        ValidateVector("ok", "valid", "Action=DescribeImages&Version=2017-03-12", None),
-        ValidateVector(
-            "bad",
-            "bad limit",
-            "Action=DescribeImages&Version=2017-03-12&Limit=0",
-            "InvalidParameterValue.InvalidParameterValueLimit",
-        ),
-    ),
-    query=(
-        QueryVector("all", "all", "Action=DescribeImages&Version=2017-03-12", 1, ("img-00000001",)),
-    ),
-    catalog=SMALL_CATALOG,
-)
-
-
-def canned(
-    status: str, headers: list[tuple[str, str]], body: Callable[[WSGIEnvironment], bytes]
-) -> WSGIApplication:
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
-        start_response(status, list(headers))  # wsgiref adds to the list it is given
-        return [body(environ)]
-
-    return app
-
-
-@pytest.fixture
-def fake_server() -> Iterator[Callable[[WSGIApplication], str]]:
-    servers: list[tuple[WSGIServer, threading.Thread]] = []
-
-    def launch(app: WSGIApplication) -> str:
-        server = make_server(
-            "127.0.0.1",
-            0,
-            app,
-            server_class=_server_class("127.0.0.1", io.StringIO()),
-            handler_class=_Handler,
-        )
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{server.server_address[1]}/"
-
-    yield launch
-    for server, thread in servers:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-
-
-def fresh_success(environ: WSGIEnvironment) -> bytes:
-    return json.dumps(
-        {"Response": {"ImageSet": [], "TotalCount": 0, "RequestId": str(uuid.uuid4())}}
-    ).encode()
-
-
-def fresh_error(environ: WSGIEnvironment) -> bytes:
-    return json.dumps(
-        {
-            "Response": {
-                "Error": {"Code": "InternalError", "Message": "m"},
-                "RequestId": str(uuid.uuid4()),
-            }
-        }
-    ).encode()
-
-
-JSON = [("Content-Type", "application/json")]
-SAME_ID = b'{"Response":{"ImageSet":[],"TotalCount":0,"RequestId":"same"}}'
-
-
-@pytest.mark.parametrize(
-    ("app", "expected"),
-    [
-        (
-            canned("200 OK", JSON, fresh_success),
-            [
-                "PASS validate/ok",
-                "FAIL validate/bad: expected InvalidParameterValue.InvalidParameterValueLimit, "
-                "got success (TotalCount 0)",
-                "FAIL query/all: TotalCount 0, expected 1; ImageIds [], expected ['img-00000001']",
-            ],
-        ),
-        (
-            canned("200 OK", JSON, fresh_error),
-            [
-                "FAIL validate/ok: expected success, got InternalError (m)",
-                "FAIL validate/bad: expected InvalidParameterValue.InvalidParameterValueLimit, "
-                "got InternalError (m)",
-                "FAIL query/all: expected success, got InternalError (m)",
-            ],
-        ),
-        (
-            canned("200 OK", [("Content-Type", "application/json; charset=utf-8")], fresh_success),
-            [
-                "FAIL validate/ok: Content-Type 'application/json; charset=utf-8', "
-                "expected exactly 'application/json'"
-            ],
-        ),
-        (
-            canned("200 OK", JSON, lambda environ: SAME_ID),
-            [
-                "FAIL validate/ok: RequestId 'same' was already used; each answer needs a new one",
-                "FAIL query/all: RequestId 'same' was already used; each answer needs a new one",
-            ],
-        ),
-        (
-            canned(
-                "500 Internal Server Error", [("Content-Type", "text/plain")], lambda e: b"boom"
-            ),
-            [
-                "FAIL validate/ok: HTTP status 500, expected 200",
-                "FAIL query/all: HTTP status 500, expected 200",
-            ],
-        ),
-        (
-            canned("302 Found", [("Location", "http://example.com/")], lambda e: b""),
-            ["FAIL validate/ok: HTTP status 302, expected 200"],
-        ),
-        (
-            canned("200 OK", JSON, lambda environ: b"<html>"),
-            [
-                "FAIL validate/ok: not a DescribeImages envelope: the response is not JSON: "
-                "Expecting value: line 1 column 1 (char 0)"
-            ],
-        ),
-    ],
-    ids=[
-        "always-success",
-        "always-error",
-        "charset",
-        "same-request-id",
-        "500",
-        "redirect",
-        "not-json",
-    ],
-)
-def test_conformance_reports_failures(
-    fake_server: Callable[[WSGIApplication], str], app: WSGIApplication, expected: list[str]
-) -> None:
-    url = fake_server(app)
-    status, lines = conformance(url, vectors=SMALL, compare_results=True)
-    assert status == 1
-    for line in expected:
-        assert line in lines
-    assert re.fullmatch(r"\d passed, [1-3] failed", lines[-1])
-
-
-def test_conformance_unreachable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/"
-    status, lines = conformance(url, vectors=SMALL, timeout=5)
-    assert status == 1
-    assert lines[0].startswith(f"describe-images conformance: cannot reach {url}: no answer: ")
-    assert lines[1:] == ["0 passed, 1 failed"]
-
-
-def test_conformance_timeout(fake_server: Callable[[WSGIApplication], str]) -> None:
-    gate = threading.Event()
-
-    def slow(environ: WSGIEnvironment) -> bytes:
-        gate.wait(5)
-        return fresh_success(environ)
-
-    url = fake_server(canned("200 OK", JSON, slow))
-    status, lines = conformance(url, vectors=SMALL, timeout=0.2)
-    gate.set()
-    assert status == 1
-    assert lines[0] == f"describe-images conformance: cannot reach {url}: no answer: timed out"
-
-
-def raw_server(replies: list[bytes]) -> tuple[str, threading.Thread]:
-    """A socket server that answers its n-th connection with replies[n] (raw bytes)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def loop() -> None:
-        with listener:
-            for reply in replies:
-                connection, _ = listener.accept()
-                with connection:
-                    connection.recv(65536)
-                    connection.sendall(reply)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{listener.getsockname()[1]}/", thread
-
-
-def http_reply(body: bytes) -> bytes:
-    head = (
-        f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-def test_conformance_cases_without_an_answer() -> None:
-    probe = http_reply(fresh_success({}))
-    url, thread = raw_server([probe, b"", b"HELLO\r\n\r\n", http_reply(b"{}")[:-1]])
-    status, lines = conformance(url, vectors=SMALL, timeout=5)
-    thread.join(10)
-    assert status == 1
-    assert lines[2].startswith("FAIL validate/ok: no answer: ")
-    assert lines[3].startswith("FAIL validate/bad: not an HTTP answer: BadStatusLine(")
-    assert lines[4].startswith("FAIL query/all: not an HTTP answer: IncompleteRead(")
-    assert lines[5] == "0 passed, 3 failed"
-
-
-def test_conformance_probe_not_http() -> None:
-    url, thread = raw_server([b"SSH-2.0-OpenSSH\r\n"])
-    status, lines = conformance(url, vectors=SMALL, timeout=5)
-    thread.join(10)
-    assert status == 1
-    assert lines[0].startswith(
-        f"describe-images conformance: cannot reach {url}: not an HTTP answer: "
-    )
-
-
-@pytest.mark.parametrize(
-    "url",
-    [
-        "ftp://127.0.0.1/",
-        "http:///v2/index.php",
-        "http://h/?Action=x",
-        "http://h/#x",
-        "127.0.0.1:8000",
-        "file:///etc/passwd",
-    ],
-)
-def test_conformance_refuses_bad_urls(url: str) -> None:
-    with pytest.raises(UsageError) as info:
-        conformance(url, vectors=SMALL)
-    assert str(info.value) == f"{url!r} is not an http(s)://host[:port][/path] URL"
-
-
-def test_conformance_refuses_bad_method() -> None:
-    with pytest.raises(ValueError, match="method must be GET or POST"):
-        run_conformance("http://127.0.0.1:1/", method="PUT", vectors=SMALL)  # type: ignore[arg-type]  # on purpose
-
-
-def test_conformance_sends_unsafe_characters_escaped(
-    fake_server: Callable[[WSGIApplication], str],
-) -> None:
-    seen: list[str] = []
-
-    def record(environ: WSGIEnvironment) -> bytes:
-        seen.append(environ["QUERY_STRING"])
-        return fresh_success(environ)
-
-    url = fake_server(canned("200 OK", JSON, record))
-    vectors = Vectors(
-        validate=(ValidateVector("odd", "odd", "a=b c#d\x00é\x7f%zz+&", None),),
-        query=(),
-        catalog=(),
-    )
-    status, _ = conformance(url, vectors=vectors)
-    assert status == 0
-    assert seen[1] == "a=b%20c%23d%00%C3%A9%7F%zz+&"
-
-
-@pytest.mark.parametrize(
-    ("query", "part"),
-    [
-        ("https://h/v2/index.php?a=1#b=2", "a=1"),
-        ("HTTP://h/?a=1", "a=1"),
-        ("/v2/index.php?a=1", "a=1"),
-        ("http://h/v2/index.php", ""),
-        ("a=1#b", "a=1#b"),
-        ("a=http://x?y", "a=http://x?y"),
-    ],
-)
-def test_query_part(query: str, part: str) -> None:
-    assert query_part(query) == part
-
-
-def test_probe_is_a_valid_request() -> None:
-    assert decode_request(PROBE_QUERY).limit == 100
-
-
-# --- Vectors as package data ------------------------------------------------------------------
-
-
-def test_load_vectors_default_and_from_a_directory(tmp_path: Path) -> None:
-    packaged = load_vectors()
-    assert len(packaged.query) >= 30
-    assert (
-        packaged.validate[0].id
-        == json.loads((ROOT / "spec" / "vectors" / "validate.json").read_text(encoding="utf-8"))[
-            "cases"
-        ][0]["id"]
-    )
-    for name in ("validate.json", "query.json"):
-        shutil.copy(ROOT / "spec" / "vectors" / name, tmp_path / name)
-    assert load_vectors(tmp_path) == load_vectors(str(tmp_path))
-    assert load_vectors(tmp_path).query == packaged.query
-
-
-def test_validate_vector_code_is_the_first_error(tmp_path: Path) -> None:
-    write_vectors(
-        tmp_path,
-        validate=[
-            {"id": "a", "description": "", "query": "q", "errors": []},
-            {
-                "id": "b",
-                "description": "",
-                "query": "q",
-                "errors": [{"code": "X", "reason": "r", "path": ""}, {"code": "Y"}],
-            },
-        ],
-    )
-    assert [v.code for v in load_vectors(tmp_path).validate] == [None, "X"]
-
-
-def write_vectors(
-    directory: Path,
-    validate: Sequence[object] = (),
-    query: Sequence[object] = (),
-    catalog: Sequence[object] = (),
-) -> None:
-    validate_doc = {"cases": list(validate)}
-    query_doc = {"catalog": list(catalog), "cases": list(query)}
-    (directory / "validate.json").write_text(json.dumps(validate_doc), encoding="utf-8")
-    (directory / "query.json").write_text(json.dumps(query_doc), encoding="utf-8")
-
-
-@pytest.mark.parametrize(
-    ("validate", "query", "catalog"),
-    [
-        ([{"id": "a"}], [], []),
-        ([{"id": "a", "description": "", "query": 1, "errors": []}], [], []),
-        ([{"id": "a", "description": "", "query": "q", "errors": {}}], [], []),
-        (
-            [],
-            [{"id": "a", "description": "", "query": "q", "total_count": "1", "image_ids": []}],
-            [],
-        ),
-        ([], [], [{"ImageId": "x"}]),
-        (["not an object"], [], []),
-    ],
-    ids=[
-        "missing-keys",
-        "query-number",
-        "errors-object",
-        "count-string",
-        "bad-catalog",
-        "case-string",
-    ],
-)
-def test_load_vectors_refuses_malformed_files(
-    tmp_path: Path, validate: list[object], query: list[object], catalog: list[object]
-) -> None:
-    write_vectors(tmp_path, validate, query, catalog)
-    with pytest.raises(VectorError) as info:
-        load_vectors(tmp_path)
-    assert str(info.value).startswith(f"vectors in {tmp_path}: ")
-    assert issubclass(VectorError, DescribeImagesError)
-
-
-def test_load_vectors_missing_or_not_json(tmp_path: Path) -> None:
-    with pytest.raises(VectorError, match=r"cannot read validate\.json in "):
-        load_vectors(tmp_path)
-    (tmp_path / "validate.json").write_text("[]", encoding="utf-8")
-    with pytest.raises(VectorError, match=r"validate\.json in .* is not a JSON object"):
-        load_vectors(tmp_path)
-    (tmp_path / "validate.json").write_text("{", encoding="utf-8")
-    with pytest.raises(VectorError, match=r"cannot read validate\.json in .*: Expecting"):
-        load_vectors(tmp_path)
-
-
-def test_load_vectors_from_a_traversable(tmp_path: Path) -> None:
-    root = resources.files("describe_images") / "data" / "vectors"
-    assert load_vectors(root) == load_vectors()
-    # A Traversable that is not a path: a directory inside a zip file.
-    archive = tmp_path / "vectors.zip"
-    with zipfile.ZipFile(archive, "w") as zipped:
-        for name in ("validate.json", "query.json"):
-            zipped.write(ROOT / "spec" / "vectors" / name, f"v/{name}")
-    with zipfile.ZipFile(archive) as zipped:
-        assert load_vectors(zipfile.Path(zipped, "v/")) == load_vectors()
-
-
-@pytest.mark.parametrize(
-    ("host", "loopback"),
-    [
-        ("localhost", True),
-        ("127.0.0.1", True),
-        ("127.8.9.10", True),
-        ("::1", True),
-        ("10.0.0.1", False),
-        ("example.com", False),
-        ("", False),
-    ],
-)
-def test_loopback_hosts_bypass_proxies(host: str, loopback: bool) -> None:
-    assert _is_loopback(host) is loopback
-
-
-def test_remote_hosts_keep_environment_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("http_proxy", "http://proxy.invalid:3128")
-    monkeypatch.delenv("no_proxy", raising=False)
-
-    def proxies(url: str) -> dict[str, str]:
-        # OpenerDirector keeps only handlers with something to do: ProxyHandler({}) is not
-        # listed, but it keeps the default (environment) ProxyHandler out.
-        handlers = vars(_opener(url))["handlers"]  # untyped in typeshed
-        found = [h for h in handlers if isinstance(h, ProxyHandler)]
-        return dict(found[0].proxies) if found else {}  # type: ignore[attr-defined]  # untyped
-
-    assert proxies("http://example.com/") == {"http": "http://proxy.invalid:3128"}
-    assert proxies("http://127.0.0.1:8000/") == {}

@@ -1,4 +1,5 @@
-"""The legacy v1 signature: vectors, properties, the nonce store and the CLI helpers."""
+"""The legacy v1 signature: vectors, properties and the nonce store (its command line,
+``describe-images sign`` and ``verify``: tests/test_cli.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import base64
 import dataclasses
 import hashlib
 import hmac
-import io
 import json
 import math
 import sys
@@ -47,7 +47,6 @@ from describe_images._signing import (
     string_to_sign,
     verify,
 )
-from describe_images._signing_cli import sign_main, verify_main
 from describe_images._spec import (
     HOST,
     IMAGE_TYPES,
@@ -584,9 +583,12 @@ def test_signed_query_refuses_integers_too_long_for_a_value() -> None:
         assert info.value.message == (
             f"the {name} has more than 4096 digits; at most 4096 are allowed (max_value_length)"
         )
-    with pytest.raises(RequestError) as rule:
-        _query(nonce=-(10**4096) + 1)
+    with pytest.raises(RequestError) as rule:  # "-" and 4,095 digits: at the cap
+        _query(nonce=-(10**4095) + 1)
     assert _errors(rule.value) == [("InvalidParameter", "not-an-integer", "Nonce")]
+    with pytest.raises(WireError) as info:  # "-" and 4,096 digits: over it
+        _query(nonce=-(10**4096) + 1)
+    assert _errors(info.value) == [("InvalidParameter", "too-large", "Nonce")]
 
 
 def test_signed_query_refuses_what_parse_query_would_refuse() -> None:
@@ -1682,167 +1684,6 @@ def test_make_verifier_refuses_a_store_without_add() -> None:
     assert str(info.value) == (
         "nonces must be a NonceStore (with add(key, *, now, expires_at)), not object"
     )
-
-
-# --- CLI helpers ---------------------------------------------------------------------------
-
-REQUEST_JSON = json.dumps({"Filters": [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]})
-
-
-@pytest.fixture
-def credentials_file(tmp_path: Path) -> str:
-    path = tmp_path / "credentials.json"
-    path.write_text(json.dumps({SID: KEY}), encoding="utf-8")
-    return str(path)
-
-
-def test_sign_then_verify_round_trip_with_env(
-    monkeypatch: pytest.MonkeyPatch, credentials_file: str
-) -> None:
-    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", SID)
-    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", KEY)
-    out, err = io.StringIO(), io.StringIO()
-    assert sign_main(REQUEST_JSON, region="ap-guangzhou", out=out, err=err) == 0
-    assert err.getvalue() == ""
-    url = out.getvalue().strip()
-    assert url.startswith("https://image.api.qcloud.com/v2/index.php?Action=DescribeImages&")
-    assert "&Region=ap-guangzhou&" in url
-    verdict = io.StringIO()
-    assert verify_main(url, credentials_file, out=verdict) == 0
-    assert json.loads(verdict.getvalue()) == {"valid": True, "secret_id": SID}
-    tampered = url.replace("PRIVATE_IMAGE", "PUBLIC_IMAGE")
-    verdict = io.StringIO()
-    assert verify_main(tampered, credentials_file, out=verdict) == 1
-    result = json.loads(verdict.getvalue())
-    assert (result["valid"], result["code"]) == (False, "AuthFailure.SignatureFailure")
-    assert result["violations"][0]["reason"] == "bad-signature"
-
-
-def test_sign_then_verify_post(credentials_file: str) -> None:
-    environ = {"TENCENTCLOUD_SECRET_ID": SID, "TENCENTCLOUD_SECRET_KEY": KEY}
-    out = io.StringIO()
-    base = "http://localhost:8080/v2/index.php"
-    code = sign_main(
-        REQUEST_JSON,
-        method="post",
-        base_url=base,
-        signature_method="HmacSHA1",
-        environ=environ,
-        out=out,
-    )
-    assert code == 0
-    body = out.getvalue().strip()
-    assert body.startswith("Action=DescribeImages&")
-    assert "SignatureMethod=HmacSHA1" in body
-    verdict = io.StringIO()
-    assert verify_main(base, credentials_file, method="POST", data=body, out=verdict) == 0
-    # The body is what counts with POST; signed for POST, it fails as GET.
-    assert verify_main(f"{base}?{body}", credentials_file, out=io.StringIO()) == 1
-
-
-@pytest.mark.parametrize(
-    ("environ", "kwargs", "message"),
-    [
-        ({}, {}, "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY in the environment"),
-        (
-            {"TENCENTCLOUD_SECRET_ID": SID, "TENCENTCLOUD_SECRET_KEY": ""},
-            {},
-            "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY in the environment",
-        ),
-        (None, {"method": "PUT"}, "method 'PUT' is not GET or POST"),
-        (None, {"base_url": "ftp://x/y"}, "'ftp://x/y' is not an http(s) URL"),
-        (None, {"base_url": "https:///v2"}, "'https:///v2' is not an http(s) URL"),
-        (
-            None,
-            {"base_url": "https://h/p?x=1"},
-            "'https://h/p?x=1': the base URL has no query or fragment",
-        ),
-        (None, {"request_json": "{"}, "the request is not valid JSON: Expecting"),
-    ],
-)
-def test_sign_main_usage_errors(
-    environ: dict[str, str] | None, kwargs: dict[str, Any], message: str
-) -> None:
-    if environ is None:
-        environ = {"TENCENTCLOUD_SECRET_ID": SID, "TENCENTCLOUD_SECRET_KEY": KEY}
-    kwargs = dict(kwargs)  # the parameter is shared between runs of this test: not popped
-    request_json = kwargs.pop("request_json", REQUEST_JSON)
-    out, err = io.StringIO(), io.StringIO()
-    assert sign_main(request_json, environ=environ, out=out, err=err, **kwargs) == 2
-    assert out.getvalue() == ""
-    assert err.getvalue().startswith(f"describe-images sign: {message}")
-    assert err.getvalue().count("\n") == 1
-
-
-def test_sign_main_reports_every_violation(capsys: pytest.CaptureFixture[str]) -> None:
-    environ = {"TENCENTCLOUD_SECRET_ID": SID, "TENCENTCLOUD_SECRET_KEY": KEY}
-    request = json.dumps({"ImageIds": ["nope"], "Limit": 0})
-    assert sign_main(request, environ=environ) == 1
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.splitlines() == [
-        "InvalidImageId.Malformed (malformed-image-id) ImageIds.0: ImageIds.0 is 'nope'; "
-        "an image ID is img- followed by 8 lower-case letters or digits (img-pmqg1cw7)",
-        "InvalidParameterValue.InvalidParameterValueLimit (invalid-limit) Limit: "
-        "Limit is '0'; it must be an integer from 1 to 100",
-    ]
-
-
-def test_sign_main_refuses_wrong_json_types() -> None:
-    environ = {"TENCENTCLOUD_SECRET_ID": SID, "TENCENTCLOUD_SECRET_KEY": KEY}
-    err = io.StringIO()
-    assert sign_main('{"Limit": "20"}', environ=environ, out=io.StringIO(), err=err) == 1
-    assert err.getvalue().startswith("InvalidParameter (wrong-type) Limit: ")
-
-
-def test_verify_main_prints_to_stdout(
-    capsys: pytest.CaptureFixture[str], credentials_file: str
-) -> None:
-    query = format_query(_signed_a())
-    url = f"https://{CVM}{PATH}?{query}"
-    assert verify_main(url + "\n", credentials_file, now=A_TIME) == 0  # as read from stdin
-    assert json.loads(capsys.readouterr().out) == {"valid": True, "secret_id": SID}
-    assert verify_main(url, credentials_file, now=A_TIME + 301, max_skew=300) == 1
-    verdict = json.loads(capsys.readouterr().out)
-    assert verdict["code"] == "AuthFailure.SignatureExpire"
-    assert verify_main(url, credentials_file, now=A_TIME + 301, max_skew=400) == 0
-
-
-def test_verify_main_reports_a_malformed_query(credentials_file: str) -> None:
-    out = io.StringIO()
-    assert verify_main(f"https://{CVM}{PATH}?Nonce=%zz", credentials_file, out=out) == 1
-    verdict = json.loads(out.getvalue())
-    assert verdict["code"] == "InvalidParameter"
-    assert verdict["violations"][0]["reason"] == "bad-percent-escape"
-
-
-@pytest.mark.parametrize(
-    ("content", "kwargs", "message"),
-    [
-        (None, {}, "cannot read credentials"),
-        ("{", {}, "are not valid JSON"),
-        ('["AKID"]', {}, "must be a JSON object {SecretId: SecretKey}"),
-        ('{"AKID": 1}', {}, "must be a JSON object {SecretId: SecretKey}"),
-        ("{}", {"method": "POST"}, "POST needs the form body (--data)"),
-        ("{}", {"data": "a=b"}, "--data is only for POST"),
-        ("{}", {"method": "DELETE"}, "method 'DELETE' is not GET or POST"),
-        ("{}", {"url": "not a url"}, "'not a url' is not an http(s) URL"),
-    ],
-)
-def test_verify_main_usage_errors(
-    tmp_path: Path, content: str | None, kwargs: dict[str, Any], message: str
-) -> None:
-    path = tmp_path / "credentials.json"
-    if content is not None:
-        path.write_text(content, encoding="utf-8")
-    kwargs = dict(kwargs)  # the parameter is shared between runs of this test: not popped
-    url = kwargs.pop("url", f"https://{CVM}{PATH}?Action=x")
-    out, err = io.StringIO(), io.StringIO()
-    assert verify_main(url, str(path), out=out, err=err, **kwargs) == 2
-    assert out.getvalue() == ""
-    assert err.getvalue().startswith("describe-images verify: ")
-    assert message in err.getvalue()
-    assert err.getvalue().count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,583 @@
+"""The conformance runner (describe_images._conformance): the report it returns against
+live and fake servers, and the lines ``describe-images conformance`` prints from it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import FrozenInstanceError
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.request import ProxyHandler
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import pytest
+
+from describe_images import DescribeImagesError, UsageError, decode_request
+from describe_images._cli.conformance import lines
+from describe_images._conformance import (
+    PROBE_QUERY,
+    CaseResult,
+    ConformanceReport,
+    QueryVector,
+    ValidateVector,
+    VectorError,
+    Vectors,
+    _is_loopback,
+    _opener,
+    load_vectors,
+    query_part,
+    run_conformance,
+)
+from describe_images._response import Image
+from describe_images.server import make_app
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- servers to run against ---------------------------------------------------------------
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # no request lines in the output
+        pass
+
+
+def launch(app: WSGIApplication) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` on a free loopback port in a thread: its base URL and a stop function."""
+    server = make_server("127.0.0.1", 0, app, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+    return f"http://127.0.0.1:{server.server_address[1]}", stop
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[str]:
+    """The reference app with the embedded catalog: its API URL."""
+    url, stop = launch(make_app())
+    yield f"{url}/v2/index.php"
+    stop()
+
+
+@pytest.fixture(scope="module")
+def live_vectors() -> Iterator[str]:
+    """The reference app with the query vectors' catalog: its API URL."""
+    url, stop = launch(make_app(load_vectors().catalog))
+    yield f"{url}/v2/index.php"
+    stop()
+
+
+@pytest.fixture
+def fake_server() -> Iterator[Callable[[WSGIApplication], str]]:
+    stops: list[Callable[[], None]] = []
+
+    def start(app: WSGIApplication) -> str:
+        url, stop = launch(app)
+        stops.append(stop)
+        return f"{url}/"
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+def conformance(url: str, **kwargs: Any) -> tuple[ConformanceReport, list[str]]:
+    """The report of a run, and the lines the command prints for it."""
+    report = run_conformance(url, **kwargs)
+    return report, lines(report)
+
+
+# --- against the reference app ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_conformance_all_pass_with_the_vectors_catalog(live_vectors: str, method: str) -> None:
+    vectors = load_vectors()
+    report, printed = conformance(live_vectors, method=method)
+    total = len(vectors.validate) + len(vectors.query)
+    assert (report.url, report.method, report.compared, report.unreachable) == (
+        live_vectors,
+        method,
+        True,
+        "",
+    )
+    assert (report.validate_count, report.query_count) == (
+        len(vectors.validate),
+        len(vectors.query),
+    )
+    assert report.results == (
+        *(CaseResult("validate", v.id, "") for v in vectors.validate),
+        *(CaseResult("query", v.id, "") for v in vectors.query),
+    )
+    assert (report.passed, report.failed) == (total, 0)
+    assert printed == [
+        f"describe-images conformance: {live_vectors} by {method}: "
+        f"{len(vectors.validate)} validate and {len(vectors.query)} query vectors",
+        "query vectors: checking TotalCount and ImageIds (the server holds their catalog)",
+        *(f"PASS validate/{v.id}" for v in vectors.validate),
+        *(f"PASS query/{v.id}" for v in vectors.query),
+        f"{total} passed, 0 failed",
+    ]
+
+
+def test_conformance_against_the_embedded_catalog(live: str) -> None:
+    report, printed = conformance(live.removesuffix("/v2/index.php"))
+    assert report.compared is False
+    assert printed[1] == (
+        "query vectors: checking only that each succeeds (to check results too, serve the "
+        "vectors' catalog: describe-images serve --catalog spec/vectors/query.json)"
+    )
+    assert printed[-1] == f"{len(report.results)} passed, 0 failed"
+    assert report.failed == 0
+    # Forcing the comparison against a server without the catalog fails the query vectors.
+    report, printed = conformance(live, compare_results=True)
+    assert report.compared is True and report.failed > 0
+    assert {r.kind for r in report.results if r.problem} == {"query"}
+    assert any(line.startswith("FAIL query/") and "TotalCount" in line for line in printed)
+
+
+def test_the_report_is_a_frozen_value() -> None:
+    result = CaseResult("validate", "a", "")
+    report = ConformanceReport("http://h/", "GET", 1, 0, False, (result,))
+    assert (result.passed, report.passed, report.failed) == (True, 1, 0)
+    failed = CaseResult("query", "b", "HTTP status 500, expected 200")
+    report = ConformanceReport("http://h/", "GET", 1, 1, True, (result, failed))
+    assert (failed.passed, report.passed, report.failed) == (False, 1, 1)
+    assert report == ConformanceReport("http://h/", "GET", 1, 1, True, (result, failed))
+    assert hash(report) == hash(ConformanceReport("http://h/", "GET", 1, 1, True, (result, failed)))
+    with pytest.raises(FrozenInstanceError):
+        report.url = "x"  # type: ignore[misc]  # frozen, on purpose
+    unreachable = ConformanceReport("http://h/", "GET", 1, 1, False, (), "no answer: refused")
+    assert (unreachable.passed, unreachable.failed) == (0, 1)
+    assert lines(unreachable) == [
+        "describe-images conformance: cannot reach http://h/: no answer: refused",
+        "0 passed, 1 failed",
+    ]
+
+
+# --- against fake servers -----------------------------------------------------------------
+
+SMALL_CATALOG = (Image("img-00000001", "os", "PUBLIC_IMAGE", "t", "NORMAL", "n", "d", "PUBLIC"),)
+SMALL = Vectors(
+    validate=(
+        ValidateVector("ok", "valid", "Action=DescribeImages&Version=2017-03-12", None),
+        ValidateVector(
+            "bad",
+            "bad limit",
+            "Action=DescribeImages&Version=2017-03-12&Limit=0",
+            "InvalidParameterValue.InvalidParameterValueLimit",
+        ),
+    ),
+    query=(
+        QueryVector("all", "all", "Action=DescribeImages&Version=2017-03-12", 1, ("img-00000001",)),
+    ),
+    catalog=SMALL_CATALOG,
+)
+
+
+def canned(
+    status: str, headers: list[tuple[str, str]], body: Callable[[WSGIEnvironment], bytes]
+) -> WSGIApplication:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        start_response(status, list(headers))  # wsgiref adds to the list it is given
+        return [body(environ)]
+
+    return app
+
+
+def fresh_success(environ: WSGIEnvironment) -> bytes:
+    return json.dumps(
+        {"Response": {"ImageSet": [], "TotalCount": 0, "RequestId": str(uuid.uuid4())}}
+    ).encode()
+
+
+def fresh_error(environ: WSGIEnvironment) -> bytes:
+    return json.dumps(
+        {
+            "Response": {
+                "Error": {"Code": "InternalError", "Message": "m"},
+                "RequestId": str(uuid.uuid4()),
+            }
+        }
+    ).encode()
+
+
+JSON = [("Content-Type", "application/json")]
+SAME_ID = b'{"Response":{"ImageSet":[],"TotalCount":0,"RequestId":"same"}}'
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        (
+            canned("200 OK", JSON, fresh_success),
+            [
+                "PASS validate/ok",
+                "FAIL validate/bad: expected InvalidParameterValue.InvalidParameterValueLimit, "
+                "got success (TotalCount 0)",
+                "FAIL query/all: TotalCount 0, expected 1; ImageIds [], expected ['img-00000001']",
+            ],
+        ),
+        (
+            canned("200 OK", JSON, fresh_error),
+            [
+                "FAIL validate/ok: expected success, got InternalError (m)",
+                "FAIL validate/bad: expected InvalidParameterValue.InvalidParameterValueLimit, "
+                "got InternalError (m)",
+                "FAIL query/all: expected success, got InternalError (m)",
+            ],
+        ),
+        (
+            canned("200 OK", [("Content-Type", "application/json; charset=utf-8")], fresh_success),
+            [
+                "FAIL validate/ok: Content-Type 'application/json; charset=utf-8', "
+                "expected exactly 'application/json'"
+            ],
+        ),
+        (
+            canned("200 OK", JSON, lambda environ: SAME_ID),
+            [
+                "FAIL validate/ok: RequestId 'same' was already used; each answer needs a new one",
+                "FAIL query/all: RequestId 'same' was already used; each answer needs a new one",
+            ],
+        ),
+        (
+            canned(
+                "500 Internal Server Error", [("Content-Type", "text/plain")], lambda e: b"boom"
+            ),
+            [
+                "FAIL validate/ok: HTTP status 500, expected 200",
+                "FAIL query/all: HTTP status 500, expected 200",
+            ],
+        ),
+        (
+            canned("302 Found", [("Location", "http://example.com/")], lambda e: b""),
+            ["FAIL validate/ok: HTTP status 302, expected 200"],
+        ),
+        (
+            canned("200 OK", JSON, lambda environ: b"<html>"),
+            [
+                "FAIL validate/ok: not a DescribeImages envelope: the response is not JSON: "
+                "Expecting value: line 1 column 1 (char 0)"
+            ],
+        ),
+    ],
+    ids=[
+        "always-success",
+        "always-error",
+        "charset",
+        "same-request-id",
+        "500",
+        "redirect",
+        "not-json",
+    ],
+)
+def test_conformance_reports_failures(
+    fake_server: Callable[[WSGIApplication], str], app: WSGIApplication, expected: list[str]
+) -> None:
+    url = fake_server(app)
+    report, printed = conformance(url, vectors=SMALL, compare_results=True)
+    assert report.failed >= 1 and report.passed + report.failed == 3
+    for line in expected:
+        assert line in printed
+    assert printed[-1] == f"{report.passed} passed, {report.failed} failed"
+
+
+def test_conformance_unreachable() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/"
+    report, printed = conformance(url, vectors=SMALL, timeout=5)
+    assert report.unreachable.startswith("no answer: ")
+    assert (report.results, report.passed, report.failed) == ((), 0, 1)
+    assert printed == [
+        f"describe-images conformance: cannot reach {url}: {report.unreachable}",
+        "0 passed, 1 failed",
+    ]
+
+
+def test_conformance_timeout(fake_server: Callable[[WSGIApplication], str]) -> None:
+    gate = threading.Event()
+
+    def slow(environ: WSGIEnvironment) -> bytes:
+        gate.wait(5)
+        return fresh_success(environ)
+
+    url = fake_server(canned("200 OK", JSON, slow))
+    report, printed = conformance(url, vectors=SMALL, timeout=0.2)
+    gate.set()
+    assert (report.unreachable, report.failed) == ("no answer: timed out", 1)
+    assert printed[0] == f"describe-images conformance: cannot reach {url}: no answer: timed out"
+
+
+def raw_server(replies: list[bytes]) -> tuple[str, threading.Thread]:
+    """A socket server that answers its n-th connection with replies[n] (raw bytes)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def loop() -> None:
+        with listener:
+            for reply in replies:
+                connection, _ = listener.accept()
+                with connection:
+                    connection.recv(65536)
+                    connection.sendall(reply)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/", thread
+
+
+def http_reply(body: bytes) -> bytes:
+    head = (
+        f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+def test_conformance_cases_without_an_answer() -> None:
+    probe = http_reply(fresh_success({}))
+    url, thread = raw_server([probe, b"", b"HELLO\r\n\r\n", http_reply(b"{}")[:-1]])
+    report, printed = conformance(url, vectors=SMALL, timeout=5)
+    thread.join(10)
+    assert [(r.kind, r.id) for r in report.results] == [
+        ("validate", "ok"),
+        ("validate", "bad"),
+        ("query", "all"),
+    ]
+    assert printed[2].startswith("FAIL validate/ok: no answer: ")
+    assert printed[3].startswith("FAIL validate/bad: not an HTTP answer: BadStatusLine(")
+    assert printed[4].startswith("FAIL query/all: not an HTTP answer: IncompleteRead(")
+    assert printed[5] == "0 passed, 3 failed"
+
+
+def test_conformance_probe_not_http() -> None:
+    url, thread = raw_server([b"SSH-2.0-OpenSSH\r\n"])
+    report, printed = conformance(url, vectors=SMALL, timeout=5)
+    thread.join(10)
+    assert report.unreachable.startswith("not an HTTP answer: ")
+    assert printed[0] == f"describe-images conformance: cannot reach {url}: {report.unreachable}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1/",
+        "http:///v2/index.php",
+        "http://h/?Action=x",
+        "http://h/#x",
+        "127.0.0.1:8000",
+        "file:///etc/passwd",
+        "http://[::1/",
+        "http://h:99999/",
+        "http://h:\u0668\u0660/",
+        "http://h:+80/",
+        "http://u@h/",
+        "http://\u00e9.example/",
+        "http://h/\ud800",
+        "http://h/a b",
+        "http://h/\t",
+        "",
+    ],
+)
+def test_conformance_refuses_bad_urls(url: str) -> None:
+    with pytest.raises(UsageError) as info:
+        conformance(url, vectors=SMALL)
+    assert str(info.value) == f"{url!r} is not an http(s)://host[:port][/path] URL"
+
+
+def test_conformance_refuses_bad_method_and_timeout() -> None:
+    with pytest.raises(UsageError, match=r"^method must be GET or POST, not 'PUT'$"):
+        run_conformance("http://127.0.0.1:1/", method="PUT", vectors=SMALL)  # type: ignore[arg-type]  # on purpose
+    for timeout in (0, -1.0, float("nan"), float("inf"), True, "5"):
+        with pytest.raises(UsageError, match=r"^timeout must be a finite number of seconds > 0"):
+            run_conformance("http://127.0.0.1:1/", timeout=timeout, vectors=SMALL)  # type: ignore[arg-type]  # on purpose
+    with pytest.raises(UsageError, match=r"^the URL is a str, not bytes$"):
+        run_conformance(b"http://127.0.0.1:1/", vectors=SMALL)  # type: ignore[arg-type]  # on purpose
+
+
+def test_conformance_sends_unsafe_characters_escaped(
+    fake_server: Callable[[WSGIApplication], str],
+) -> None:
+    seen: list[str] = []
+
+    def record(environ: WSGIEnvironment) -> bytes:
+        seen.append(environ["QUERY_STRING"])
+        return fresh_success(environ)
+
+    url = fake_server(canned("200 OK", JSON, record))
+    vectors = Vectors(
+        validate=(ValidateVector("odd", "odd", "a=b c#d\x00é\x7f%zz+&", None),),
+        query=(),
+        catalog=(),
+    )
+    report, _ = conformance(url, vectors=vectors)
+    assert (report.passed, report.failed) == (1, 0)
+    assert seen[1] == "a=b%20c%23d%00%C3%A9%7F%zz+&"
+
+
+@pytest.mark.parametrize(
+    ("query", "part"),
+    [
+        ("https://h/v2/index.php?a=1#b=2", "a=1"),
+        ("HTTP://h/?a=1", "a=1"),
+        ("/v2/index.php?a=1", "a=1"),
+        ("http://h/v2/index.php", ""),
+        ("a=1#b", "a=1#b"),
+        ("a=http://x?y", "a=http://x?y"),
+    ],
+)
+def test_query_part(query: str, part: str) -> None:
+    assert query_part(query) == part
+
+
+def test_probe_is_a_valid_request() -> None:
+    assert decode_request(PROBE_QUERY).limit == 100
+
+
+# --- Vectors as package data ------------------------------------------------------------------
+
+
+def test_load_vectors_default_and_from_a_directory(tmp_path: Path) -> None:
+    packaged = load_vectors()
+    assert len(packaged.query) >= 30
+    assert (
+        packaged.validate[0].id
+        == json.loads((ROOT / "spec" / "vectors" / "validate.json").read_text(encoding="utf-8"))[
+            "cases"
+        ][0]["id"]
+    )
+    for name in ("validate.json", "query.json"):
+        shutil.copy(ROOT / "spec" / "vectors" / name, tmp_path / name)
+    assert load_vectors(tmp_path) == load_vectors(str(tmp_path))
+    assert load_vectors(tmp_path).query == packaged.query
+
+
+def test_validate_vector_code_is_the_first_error(tmp_path: Path) -> None:
+    write_vectors(
+        tmp_path,
+        validate=[
+            {"id": "a", "description": "", "query": "q", "errors": []},
+            {
+                "id": "b",
+                "description": "",
+                "query": "q",
+                "errors": [{"code": "X", "reason": "r", "path": ""}, {"code": "Y"}],
+            },
+        ],
+    )
+    assert [v.code for v in load_vectors(tmp_path).validate] == [None, "X"]
+
+
+def write_vectors(
+    directory: Path,
+    validate: Sequence[object] = (),
+    query: Sequence[object] = (),
+    catalog: Sequence[object] = (),
+) -> None:
+    validate_doc = {"cases": list(validate)}
+    query_doc = {"catalog": list(catalog), "cases": list(query)}
+    (directory / "validate.json").write_text(json.dumps(validate_doc), encoding="utf-8")
+    (directory / "query.json").write_text(json.dumps(query_doc), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("validate", "query", "catalog"),
+    [
+        ([{"id": "a"}], [], []),
+        ([{"id": "a", "description": "", "query": 1, "errors": []}], [], []),
+        ([{"id": "a", "description": "", "query": "q", "errors": {}}], [], []),
+        (
+            [],
+            [{"id": "a", "description": "", "query": "q", "total_count": "1", "image_ids": []}],
+            [],
+        ),
+        ([], [], [{"ImageId": "x"}]),
+        (["not an object"], [], []),
+    ],
+    ids=[
+        "missing-keys",
+        "query-number",
+        "errors-object",
+        "count-string",
+        "bad-catalog",
+        "case-string",
+    ],
+)
+def test_load_vectors_refuses_malformed_files(
+    tmp_path: Path, validate: list[object], query: list[object], catalog: list[object]
+) -> None:
+    write_vectors(tmp_path, validate, query, catalog)
+    with pytest.raises(VectorError) as info:
+        load_vectors(tmp_path)
+    assert str(info.value).startswith(f"vectors in {tmp_path}: ")
+    assert issubclass(VectorError, DescribeImagesError)
+
+
+def test_load_vectors_missing_or_not_json(tmp_path: Path) -> None:
+    with pytest.raises(VectorError, match=r"cannot read validate\.json in "):
+        load_vectors(tmp_path)
+    (tmp_path / "validate.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(VectorError, match=r"validate\.json in .* is not a JSON object"):
+        load_vectors(tmp_path)
+    (tmp_path / "validate.json").write_text("{", encoding="utf-8")
+    with pytest.raises(VectorError, match=r"cannot read validate\.json in .*: Expecting"):
+        load_vectors(tmp_path)
+
+
+def test_load_vectors_from_a_traversable(tmp_path: Path) -> None:
+    root = resources.files("describe_images") / "data" / "vectors"
+    assert load_vectors(root) == load_vectors()
+    # A Traversable that is not a path: a directory inside a zip file.
+    archive = tmp_path / "vectors.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for name in ("validate.json", "query.json"):
+            zipped.write(ROOT / "spec" / "vectors" / name, f"v/{name}")
+    with zipfile.ZipFile(archive) as zipped:
+        assert load_vectors(zipfile.Path(zipped, "v/")) == load_vectors()
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("10.0.0.1", False),
+        ("example.com", False),
+        ("", False),
+    ],
+)
+def test_loopback_hosts_bypass_proxies(host: str, loopback: bool) -> None:
+    assert _is_loopback(host) is loopback
+
+
+def test_remote_hosts_keep_environment_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", "http://proxy.invalid:3128")
+    monkeypatch.delenv("no_proxy", raising=False)
+
+    def proxies(url: str) -> dict[str, str]:
+        # OpenerDirector keeps only handlers with something to do: ProxyHandler({}) is not
+        # listed, but it keeps the default (environment) ProxyHandler out.
+        handlers = vars(_opener(url))["handlers"]  # untyped in typeshed
+        found = [h for h in handlers if isinstance(h, ProxyHandler)]
+        return dict(found[0].proxies) if found else {}  # type: ignore[attr-defined]  # untyped
+
+    assert proxies("http://example.com/") == {"http": "http://proxy.invalid:3128"}
+    assert proxies("http://127.0.0.1:8000/") == {}
