@@ -28,7 +28,7 @@ from describe_images import (
     encode_query,
     encode_request,
 )
-from describe_images._decode import _PLANS
+from describe_images._fast import plan
 
 NAMES = ("image-type", "image-id", "image-name")
 IMAGE_TYPES: tuple[str, ...] = (
@@ -61,7 +61,7 @@ def image_ids_request() -> DescribeImagesRequest:
 
 def _cold_decode(query: str) -> object:
     """decode_request as if this key layout had never been seen (its plan rebuilt)."""
-    _PLANS.clear()
+    plan.cache_clear()
     return decode_request(query)
 
 
