@@ -243,10 +243,14 @@ def _integer(text: str) -> int | None:
     # [0-9]+ (isdigit() alone would take other scripts' digits too).
     if not (text.isdigit() and text.isascii()):
         return None
-    digits = text.lstrip("0") or "0"
-    if len(digits) > len(str(MAX_OFFSET)):
-        return None
-    return int(digits)
+    if len(text) > _MAX_DIGITS:
+        text = text.lstrip("0") or "0"
+        if len(text) > _MAX_DIGITS:
+            return None
+    return int(text)
+
+
+_MAX_DIGITS = len(str(MAX_OFFSET))
 
 
 def _in_order(found: list[Violation], keys: Sequence[str]) -> list[Violation]:
@@ -272,11 +276,17 @@ def query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) 
     if len(query) > limits.max_query_bytes + _URL_SLACK:
         return query  # parse_query refuses it by its size, before any work
     if isinstance(query, str):
-        head = query[:8].lower()
-        if head.startswith(("http://", "https://")) or query.startswith("/"):
+        if query.startswith(_URL_STARTS) and (
+            query.startswith("/") or query[:8].lower().startswith(("http://", "https://"))
+        ):
             return query.partition("?")[2].partition("#")[0]
         return query
-    head_b = query[:8].lower()
-    if head_b.startswith((b"http://", b"https://")) or query.startswith(b"/"):
+    if query.startswith(_URL_STARTS_B) and (
+        query.startswith(b"/") or query[:8].lower().startswith((b"http://", b"https://"))
+    ):
         return query.partition(b"?")[2].partition(b"#")[0]
     return query
+
+
+_URL_STARTS = ("/", "h", "H")  # a URL starts with "/" or with its scheme, in any case
+_URL_STARTS_B = (b"/", b"h", b"H")

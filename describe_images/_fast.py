@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from binascii import a2b_qp
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import accumulate, pairwise
-from operator import attrgetter, itemgetter
+from itertools import accumulate, repeat
+from operator import itemgetter
+from typing import Any
 
 from ._errors import Violation
 from ._grammar import DEFAULT_LIMITS, WireLimits
@@ -74,15 +76,18 @@ def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> 
             return None if raw else []
     if count > limits.max_pairs:
         return None
-    plain = raw.translate(_PLAIN_TABLE)
-    if b"%" in raw:
-        if _NOT_PLAIN_ESCAPE.search(raw):
+    if b"%" not in raw and b"+" not in raw:  # nothing to decode: split at both separators
+        flat = raw.decode("ascii").replace("=", "&").split("&")
+    else:
+        plain = raw.translate(_PLAIN_TABLE)
+        if b"%" in raw:
+            if _NOT_PLAIN_ESCAPE.search(raw):
+                return None
+            plain = a2b_qp(plain)
+        try:
+            flat = plain.decode("utf-8").split("\x01")
+        except UnicodeDecodeError:
             return None
-        plain = a2b_qp(plain)
-    try:
-        flat = plain.decode("utf-8").split("\x01")
-    except UnicodeDecodeError:
-        return None
     # Decoded lengths are at most the raw ones; most queries are shorter than the cap.
     if len(raw) > limits.max_value_length and (max(map(len, flat[1::2])) > limits.max_value_length):
         return None
@@ -125,24 +130,29 @@ class Placed:
         self.misplaced: list[Violation] = []
 
 
+# Filters are built without Filter's per-call checks (the plan guarantees a str and a tuple
+# of str: slices of the decoded query), in C-level maps: object.__new__ and the slots'
+# own setters (a frozen dataclass refuses setattr; its slot descriptors do not).
 _new = object.__new__
-_set = object.__setattr__
+_set_name = Filter.__dict__["name"].__set__
+_set_values = Filter.__dict__["values"].__set__
+_consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 
 
-def _filter(name: str, values: tuple[str, ...]) -> Filter:
-    """``Filter(name, values)`` without its per-call checks: the plan guarantees a str
-    and a tuple of str (they are slices of the decoded query)."""
-    made: Filter = _new(Filter)
-    _set(made, "name", name)
-    _set(made, "values", values)
+def _filters(names: Sequence[str], values: Iterable[tuple[str, ...]]) -> tuple[Filter, ...]:
+    """``tuple(map(Filter, names, values))``, the same values, without the checks."""
+    made: tuple[Filter, ...] = tuple(map(_new, repeat(Filter, len(names))))
+    _consume(map(_set_name, made, names))
+    _consume(map(_set_values, made, values))
     return made
 
 
-_Getter = Callable[[Sequence[str]], tuple[str, ...]]
+_Getter = Callable[[Sequence[str]], tuple[Any, ...]]
 
 
-def _getter(positions: Sequence[int]) -> _Getter:
-    """A callable giving the items at ``positions`` as a tuple (in C, via itemgetter)."""
+def _getter(positions: Sequence[int | slice]) -> _Getter:
+    """A callable giving the items (or slices) at ``positions`` as a tuple (in C, via
+    itemgetter)."""
     if len(positions) > 1:
         return itemgetter(*positions)
     if positions:
@@ -182,17 +192,29 @@ _RUN = bytes(range(256))  # _RUN[a : a + n]: the n consecutive slots from a
 _NAMES = bytes(range(_FILTERS, _SCALARS, _FIELDS))
 # One filter: its Name's slot, then its Values' slots (findall splits the filters' slots).
 _FILTER_RE = re.compile(b"[%s][^%s]*" % (re.escape(_NAMES), re.escape(_NAMES)))
-# Every filter a plan takes, by its slots: its index and the indexes of its values.
-_FILTER_SLOTS = {
-    _RUN[name : name + 1] + _RUN[name + 1 + start : name + 1 + start + count]: (
-        i,
-        range(start, start + count),
-    )
-    for i, name in enumerate(_NAMES)
-    for start in (0, 1)
-    for count in range(start, _FIELDS - start)
-}
-_STOP = attrgetter("stop")
+
+
+def _filter_slots() -> dict[bytes, tuple[int, range, int, int, int]]:
+    """Every filter a plan takes, by its slots (its Name's, then its Values'): its index,
+    the indexes of its values, how many slots it has, and for Plan.needs its largest index
+    and its longest key."""
+    table = {}
+    for i, name in enumerate(_NAMES):
+        for start in (0, 1):
+            for count in range(start, _FIELDS - start):
+                slots = bytes([name, *range(name + 1 + start, name + 1 + start + count)])
+                longest = max(len(_KEY_AT[slot]) for slot in slots)
+                table[slots] = (
+                    i,
+                    range(start, start + count),
+                    1 + count,
+                    max(i, start + count - 1),
+                    longest,
+                )
+    return table
+
+
+_FILTER_SLOTS = _filter_slots()
 
 
 class Plan:
@@ -201,48 +223,39 @@ class Plan:
 
     __slots__ = (
         "filter_index",
-        "filters",
-        "head",
         "image_index",
         "images",
+        "names",
         "needs",
         "scalar_names",
-        "tail",
+        "scalars",
         "value_index",
+        "value_lists",
         "values",
     )
 
     def __init__(self) -> None:
-        # values(flat): every value in slot order; each part is a slice of it.
+        # values(flat): every value in slot order; each part below is taken from it.
         self.values = _getter(())
-        # The scalars: values[:head] and values[tail:].
         self.scalar_names: tuple[str, ...] = ()
-        self.head = self.tail = 0
+        self.scalars = _getter(())
         self.images = slice(0)
         self.image_index: Sequence[int] = ()
-        # Per filter: the position of its Name in values(flat), and of its last value + 1.
-        self.filters: tuple[tuple[int, int], ...] = ()
+        self.names = _getter(())  # the filters' Names
+        self.value_lists = _getter(())  # each filter's Values
         self.filter_index: Sequence[int] = ()
         self.value_index: tuple[Sequence[int], ...] = ()
         # (longest key, deepest key, largest index): caps below these make it the general
         # path's to report (spec/README.md §1.6).
         self.needs = (0, 0, 0)
 
-    def fits(self, limits: WireLimits) -> bool:
-        length, depth, index = self.needs
-        return (
-            length <= limits.max_key_length
-            and depth <= limits.max_depth
-            and index <= limits.max_index
-        )
-
     def place(self, flat: Sequence[str]) -> Placed:
         values = self.values(flat)
         return Placed(
-            dict(zip(self.scalar_names, values[: self.head] + values[self.tail :], strict=True)),
+            dict(zip(self.scalar_names, self.scalars(values), strict=True)),
             values[self.images],
             self.image_index,
-            [_filter(values[name], values[name + 1 : end]) for name, end in self.filters],
+            _filters(self.names(values), self.value_lists(values)),
             self.filter_index,
             self.value_index,
         )
@@ -275,32 +288,38 @@ def plan(keys: tuple[str, ...]) -> Plan | None:
     if len(set(scalars)) != len(scalars):
         return None  # a scalar twice (twice in a list breaks its run or its filter's entry)
     found.scalar_names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found.head, found.tail = start, tail
-    depth, top = 1, 0
+    found.scalars = _getter([*range(start), *range(tail, len(layout))])
+    longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
     if end > start:
         base, count = layout[start] - _IMAGES, end - start
         if base > 1 or layout[start:end] != _RUN[layout[start] : layout[start] + count]:
             return None
         found.images = slice(start, end)
         found.image_index = range(base, base + count)
+        longest = max(longest, _LENGTHS[layout[end - 1]])
         depth, top = 2, base + count - 1
     if tail > end:
-        filters = _FILTER_RE.findall(layout, end, tail)
-        if sum(map(len, filters)) != tail - end:
-            return None  # values before the first Name: a filter without one
         try:
-            index, values = zip(*map(_FILTER_SLOTS.__getitem__, filters), strict=True)
+            index, values, sizes, tops, lengths = zip(
+                *map(_FILTER_SLOTS.__getitem__, _FILTER_RE.findall(layout, end, tail)),
+                strict=True,
+            )
         except KeyError:  # values not contiguous from 0 or 1
             return None
-        if index[0] > 1 or index[-1] - index[0] != len(index) - 1:
-            return None  # filters not contiguous from 0 or 1
-        bounds = list(accumulate(map(len, filters), initial=end))
-        found.filters = tuple(pairwise(bounds))
+        except ValueError:  # no Name at all: nothing to unpack
+            return None
+        # Where each filter starts: findall skips slots before the first Name (values of
+        # a filter without one), so that the filters then end before the tail.
+        bounds = list(accumulate(sizes, initial=end))
+        if bounds[-1] != tail or index[0] > 1 or index[-1] - index[0] != len(index) - 1:
+            return None  # a filter without a Name, or filters not contiguous from 0 or 1
+        found.names = _getter(bounds[:-1])
+        found.value_lists = _getter(list(map(slice, map((1).__add__, bounds), bounds[1:])))
         found.filter_index = range(index[0], index[-1] + 1)
         found.value_index = values
-        depth = 4 if len(filters) < tail - end else 3
-        top = max(top, index[-1], max(map(_STOP, values)) - 1)
-    found.needs = (max(layout.translate(_LENGTHS), default=0), depth, top)
+        longest, top = max(longest, *lengths), max(top, *tops)
+        depth = 4 if len(index) < tail - end else 3
+    found.needs = (longest, depth, top)
     return found
 
 
@@ -308,6 +327,9 @@ def place(flat: list[str], limits: WireLimits) -> Placed | None:
     """The request's parts from a flat ``[key, value, ...]`` list by its layout's plan, or
     None when the layout has none or ``limits`` are too tight for it."""
     found = plan(tuple(flat[0::2]))
-    if found is None or not found.fits(limits):
+    if found is None:
+        return None
+    length, depth, index = found.needs
+    if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:
         return None
     return found.place(flat)
