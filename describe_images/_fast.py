@@ -109,6 +109,8 @@ class Placed:
         "image_index",
         "misplaced",
         "scalars",
+        "size",
+        "tail",
         "value_index",
     )
 
@@ -229,20 +231,24 @@ class Plan:
         "needs",
         "scalar_names",
         "scalars",
+        "size",
+        "tail",
         "value_index",
         "value_lists",
         "values",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, size: int) -> None:
+        self.size = size  # how many keys
         # values(flat): every value in slot order; each part below is taken from it.
-        self.values = _getter(())
+        self.values = _NOTHING
         self.scalar_names: tuple[str, ...] = ()
-        self.scalars = _getter(())
+        self.scalars = slice(0)  # values[scalars] + values[tail:]: Action, Version, the rest
+        self.tail = 0
         self.images = slice(0)
         self.image_index: Sequence[int] = ()
-        self.names = _getter(())  # the filters' Names
-        self.value_lists = _getter(())  # each filter's Values
+        self.names = _NOTHING  # the filters' Names
+        self.value_lists = _NOTHING  # each filter's Values
         self.filter_index: Sequence[int] = ()
         self.value_index: tuple[Sequence[int], ...] = ()
         # (longest key, deepest key, largest index): caps below these make it the general
@@ -252,7 +258,7 @@ class Plan:
     def place(self, flat: Sequence[str]) -> Placed:
         values = self.values(flat)
         return Placed(
-            dict(zip(self.scalar_names, self.scalars(values), strict=True)),
+            dict(zip(self.scalar_names, values[self.scalars] + values[self.tail :], strict=True)),
             values[self.images],
             self.image_index,
             _filters(self.names(values), self.value_lists(values)),
@@ -261,47 +267,52 @@ class Plan:
         )
 
 
+_NOTHING = _getter(())
+
+
 @lru_cache(maxsize=256)
-def plan(keys: tuple[str, ...]) -> Plan | None:
-    """The plan of a layout, or None when it has none (a key twice or not in the key
-    table, a list not contiguous from 0 or 1, a filter without a Name).
+def plan(layout: str) -> Plan | None:
+    """The plan of a layout (its keys in wire order, joined by "\\x01": no key has a
+    control character, the codec refuses them), or None when it has none (a key twice or
+    not in the key table, a list not contiguous from 0 or 1, a filter without a Name).
 
     Kept per layout, least recently used out first: clients repeat their layouts (the SDKs
     always send the same keys in the same order), and a plan depends on the keys only,
     never on the values. Built with whole-bytes operations, never a step per key.
     """
-    found = Plan()
+    keys = layout.split("\x01") if layout else []
+    found = Plan(len(keys))
     try:
         sent = bytes(map(_SLOT.__getitem__, keys))
     except KeyError:  # a key the table does not have
         return None
-    layout = bytes(sorted(sent))
+    slots = bytes(sorted(sent))
     # The value of the key at i is at 2 * i + 1; in slot order unless sent in it.
     positions: Sequence[int] = range(1, 2 * len(sent), 2)
-    if layout != sent:
+    if slots != sent:
         order = sorted(range(len(sent)), key=sent.__getitem__)
         positions = list(map(positions.__getitem__, order))
     found.values = _getter(positions)
-    start, end = bisect_left(layout, _IMAGES), bisect_left(layout, _FILTERS)
-    tail = bisect_left(layout, _SCALARS, end)
-    scalars = layout[:start] + layout[tail:]
+    start, end = bisect_left(slots, _IMAGES), bisect_left(slots, _FILTERS)
+    tail = bisect_left(slots, _SCALARS, end)
+    scalars = slots[:start] + slots[tail:]
     if len(set(scalars)) != len(scalars):
         return None  # a scalar twice (twice in a list breaks its run or its filter's entry)
     found.scalar_names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found.scalars = _getter([*range(start), *range(tail, len(layout))])
+    found.scalars, found.tail = slice(start), tail
     longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
     if end > start:
-        base, count = layout[start] - _IMAGES, end - start
-        if base > 1 or layout[start:end] != _RUN[layout[start] : layout[start] + count]:
+        base, count = slots[start] - _IMAGES, end - start
+        if base > 1 or slots[start:end] != _RUN[slots[start] : slots[start] + count]:
             return None
         found.images = slice(start, end)
         found.image_index = range(base, base + count)
-        longest = max(longest, _LENGTHS[layout[end - 1]])
+        longest = max(longest, _LENGTHS[slots[end - 1]])
         depth, top = 2, base + count - 1
     if tail > end:
         try:
             index, values, sizes, tops, lengths = zip(
-                *map(_FILTER_SLOTS.__getitem__, _FILTER_RE.findall(layout, end, tail)),
+                *map(_FILTER_SLOTS.__getitem__, _FILTER_RE.findall(slots, end, tail)),
                 strict=True,
             )
         except KeyError:  # values not contiguous from 0 or 1
@@ -326,8 +337,8 @@ def plan(keys: tuple[str, ...]) -> Plan | None:
 def place(flat: list[str], limits: WireLimits) -> Placed | None:
     """The request's parts from a flat ``[key, value, ...]`` list by its layout's plan, or
     None when the layout has none or ``limits`` are too tight for it."""
-    found = plan(tuple(flat[0::2]))
-    if found is None:
+    found = plan("\x01".join(flat[0::2]))
+    if found is None or 2 * found.size != len(flat):  # the size: should a key have a \x01
         return None
     length, depth, index = found.needs
     if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:
