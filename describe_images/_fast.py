@@ -109,8 +109,6 @@ class Placed:
         "image_index",
         "misplaced",
         "scalars",
-        "size",
-        "tail",
         "value_index",
     )
 
@@ -315,9 +313,7 @@ def plan(layout: str) -> Plan | None:
                 *map(_FILTER_SLOTS.__getitem__, _FILTER_RE.findall(slots, end, tail)),
                 strict=True,
             )
-        except KeyError:  # values not contiguous from 0 or 1
-            return None
-        except ValueError:  # no Name at all: nothing to unpack
+        except (KeyError, ValueError):  # values not contiguous from 0 or 1; no Name at all
             return None
         # Where each filter starts: findall skips slots before the first Name (values of
         # a filter without one), so that the filters then end before the tail.
