@@ -1,28 +1,26 @@
 """Query string -> typed DescribeImages request, or every violation it has.
 
-query -> pairs -> (keys placed in the schema) -> request -> rules. A plain query whose
-keys all come from the table of keys a valid request can use is placed by a *plan* kept
-per key layout; anything else (another key, a duplicate, a gap, an escape problem) goes
+query -> pairs -> tree -> (the tree placed in the schema) -> request -> rules
+(spec/README.md §2.2). A plain query whose layout has a plan skips the pairs and the tree
+(:mod:`._fast`); anything else (another key, a duplicate, a gap, an escape problem) goes
 through the general codec (:func:`unflatten`), which finds and names every wire problem,
-then key-by-key placement (spec/README.md §2.2). Both give the same result.
+and the tree it builds is placed here. Both give the same result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
-from operator import itemgetter
 
 from ._errors import RULE_RANK, RequestError, Violation, WireError, violation
-from ._fast import plain_query_flat
-from ._grammar import DEFAULT_LIMITS, INDEX_RE, WireLimits
+from ._fast import Placed, place, plain_query_flat
+from ._grammar import DEFAULT_LIMITS, Node, WireLimits
 from ._model import (
     DEFAULT_COMMON,
     CommonParams,
     DescribeImagesRequest,
     Filter,
     shown,
-    trusted_filter,
     unknown_parameter,
 )
 from ._pairs import check_pairs, parse_query
@@ -30,250 +28,19 @@ from ._rules import check, invalid_limit, invalid_offset
 from ._spec import (
     ACTION,
     COMMON_PARAMETERS,
-    IMAGE_KEYS,
-    MAX_IMAGE_IDS,
     MAX_OFFSET,
-    NAME_KEYS,
     SCALAR_PARAMETERS,
-    VALUE_KEYS,
     VERSION,
 )
 from ._tree import unflatten
 
-# A classified key: (kind, list index, value index, scalar name).
-_SCALAR, _IMAGE, _FILTER_NAME, _FILTER_VALUE = range(4)
-_Kind = tuple[int, int, int, str]
-
-
-# Per filter index: the value keys from base 0, from base 1, and all of them.
-_VALUE_ROWS = tuple((zero, one, frozenset(zero + one)) for zero, one in VALUE_KEYS)
-# The sent indexes of a list of n elements from base 0 and from base 1.
-_RANGES = tuple(tuple(range(base, base + n) for n in range(MAX_IMAGE_IDS + 2)) for base in (0, 1))
-_KEY_SET = frozenset(
-    [
-        *SCALAR_PARAMETERS,
-        *IMAGE_KEYS[0],
-        *IMAGE_KEYS[1],
-        *NAME_KEYS[0],
-        *NAME_KEYS[1],
-        *(key for row in VALUE_KEYS for keys in row for key in keys),
-    ]
-)
-_IMAGE_KEY_SET = frozenset(IMAGE_KEYS[0] + IMAGE_KEYS[1])
-_NAME_KEY_SET = frozenset(NAME_KEYS[0] + NAME_KEYS[1])
-_TABLE_MAX_KEY = max(map(len, _KEY_SET))
-_TABLE_MAX_DEPTH = max(k.count(".") + 1 for k in _KEY_SET)
-_TABLE_MAX_INDEX = MAX_IMAGE_IDS + 1
 _URL_SLACK = 8_192  # bytes of scheme, host and path allowed around a URL's query
 
 
-def _classify(key: str) -> _Kind | Violation:
-    """The schema's reading of a key the codec accepted, or why it has no place."""
-    segs = key.split(".")
-    head, depth = segs[0], len(segs)
-    if head in SCALAR_PARAMETERS:
-        if depth == 1:
-            return (_SCALAR, 0, 0, head)
-        return _wrong_shape(key, f"{head} is a single value; send {head}=...")
-    if head == "ImageIds":
-        if depth == 2 and INDEX_RE.match(segs[1]):
-            return (_IMAGE, int(segs[1]), 0, "")
-        return _wrong_shape(key, "ImageIds is a list of strings; send ImageIds.0=img-...")
-    if head != "Filters":
-        return unknown_parameter(key)
-    if depth >= 3 and INDEX_RE.match(segs[1]):
-        field = segs[2]
-        if field == "Name":
-            if depth == 3:
-                return (_FILTER_NAME, int(segs[1]), 0, "")
-        elif field == "Values":
-            if depth == 4 and INDEX_RE.match(segs[3]):
-                return (_FILTER_VALUE, int(segs[1]), int(segs[3]), "")
-        else:
-            return unknown_parameter(key)
-    return _wrong_shape(
-        key, "Filters is a list of objects; send Filters.0.Name=... and Filters.0.Values.0=..."
-    )
-
-
-def _wrong_shape(key: str, hint: str) -> Violation:
-    return violation("wrong-shape", key, f"{key} does not fit the parameter's shape: {hint}")
-
-
-class _Collected:
-    """The classified pairs, in list order, with the indexes as sent."""
-
-    __slots__ = (
-        "filter_index",
-        "filters",
-        "image_ids",
-        "image_index",
-        "scalars",
-        "shape",
-        "value_index",
-    )
-
-    def __init__(self, scalars: dict[str, str]) -> None:
-        self.scalars = scalars
-        self.image_ids: Sequence[str] = ()
-        self.image_index: Sequence[int] = ()
-        self.filters: list[Filter] = []
-        self.filter_index: Sequence[int] = ()
-        self.value_index: Sequence[Sequence[int]] = []
-        self.shape: list[Violation] = []
-
-
-_Getter = Callable[[Sequence[str]], tuple[str, ...]]
-
-
-def _getter(positions: Sequence[int]) -> _Getter:
-    """A callable giving the items at ``positions`` as a tuple (in C, via itemgetter)."""
-    if len(positions) > 1:
-        return itemgetter(*positions)
-    if positions:
-        (only,) = positions
-        return lambda flat: (flat[only],)
-    return lambda flat: ()
-
-
-class _Plan:
-    """Where each part of a request sits in a plain query's flat [key, value, ...] list.
-
-    A plan depends only on the keys, in wire order (the *layout*); clients send the same
-    layout again and again, so plans are kept (spec/README.md §2.2, fast path)."""
-
-    __slots__ = (
-        "filter_index",
-        "filters",
-        "image_index",
-        "images",
-        "scalar_names",
-        "scalars",
-        "value_index",
-    )
-
-    def __init__(self) -> None:
-        self.scalar_names: tuple[str, ...] = ()
-        self.scalars: _Getter = _getter(())
-        self.images: _Getter = _getter(())
-        self.image_index: Sequence[int] = ()
-        self.filters: tuple[tuple[int, _Getter], ...] = ()
-        self.filter_index: Sequence[int] = ()
-        self.value_index: tuple[Sequence[int], ...] = ()
-
-    def collect(self, flat: Sequence[str]) -> _Collected:
-        out = _Collected(dict(zip(self.scalar_names, self.scalars(flat), strict=True)))
-        out.image_ids = self.images(flat)
-        out.image_index = self.image_index
-        out.filters = [trusted_filter(flat[name], values(flat)) for name, values in self.filters]
-        out.filter_index = self.filter_index
-        out.value_index = self.value_index
-        return out
-
-
-def _plan(keys: Sequence[str]) -> _Plan | None:
-    """The plan of a layout whose keys all come from the key table, with no duplicate and
-    every list contiguous from 0 or 1; None for anything else (then the general path
-    finds and names the problem). Set and dict operations only, no per-key parsing."""
-    # The value of the key at position i is at 2 * i + 1 in the flat list.
-    at = {key: 2 * i + 1 for i, key in enumerate(keys)}
-    present = at.keys()
-    if len(at) != len(keys) or not present <= _KEY_SET:
-        return None
-    plan = _Plan()
-    names = tuple(present & SCALAR_PARAMETERS)
-    plan.scalar_names = names
-    plan.scalars = _getter([at[name] for name in names])
-    used = len(names)
-    try:
-        count = len(present & _IMAGE_KEY_SET)
-        if count:
-            base = 0 if "ImageIds.0" in at else 1
-            if count > len(IMAGE_KEYS[base]):  # keys of both bases: not contiguous
-                return None
-            plan.images = _getter([at[key] for key in IMAGE_KEYS[base][:count]])
-            plan.image_index = _RANGES[base][count]
-            used += count
-        count = len(present & _NAME_KEY_SET)
-        if count:
-            base = 0 if "Filters.0.Name" in at else 1
-            if count > len(NAME_KEYS[base]):  # keys of both bases: not contiguous
-                return None
-            plan.filter_index = _RANGES[base][count]
-            filters, value_index = [], []
-            for i, name in zip(plan.filter_index, NAME_KEYS[base][:count], strict=True):
-                zero, one, either = _VALUE_ROWS[i]
-                values = len(present & either)
-                row = zero if zero[0] in at else one
-                if values > len(row):  # keys of both bases: not contiguous
-                    return None
-                filters.append((at[name], _getter([at[key] for key in row[:values]])))
-                value_index.append(_RANGES[row is one][values])
-                used += 1 + values
-            plan.filters = tuple(filters)
-            plan.value_index = tuple(value_index)
-    except KeyError:  # a gap
-        return None
-    return plan if used == len(keys) else None
-
-
-# Plans by layout. Only plans are kept (a layout without one is not), so the cache holds
-# at most _MAX_PLANS layouts of table keys; when full it starts again.
-_PLANS: dict[tuple[str, ...], _Plan] = {}
-_MAX_PLANS = 256
-
-
-def _collect_fast(flat: list[str]) -> _Collected | None:
-    """Collect a plain query's flat [key, value, ...] list by its layout's plan."""
-    keys = tuple(flat[0::2])
-    plan = _PLANS.get(keys)
-    if plan is None:
-        plan = _plan(keys)
-        if plan is None:
-            return None
-        if len(_PLANS) >= _MAX_PLANS:
-            _PLANS.clear()
-        _PLANS[keys] = plan
-    return plan.collect(flat)
-
-
-def _collect_general(pairs: list[tuple[str, str]]) -> _Collected:
-    """Classify every pair of a query the codec accepted; misplaced keys are violations."""
-    scalars: dict[str, str] = {}
-    images: dict[int, str] = {}
-    names: dict[int, str] = {}
-    values: dict[int, dict[int, str]] = {}
-    shape: list[Violation] = []
-    for key, value in pairs:
-        found = _classify(key)
-        if isinstance(found, Violation):
-            shape.append(found)
-            continue
-        what, first, second, name = found
-        if what == _FILTER_VALUE:
-            values.setdefault(first, {})[second] = value
-        elif what == _FILTER_NAME:
-            names[first] = value
-        elif what == _IMAGE:
-            images[first] = value
-        else:
-            scalars[name] = value
-    out = _Collected(scalars)
-    out.shape = shape
-    out.image_index = sorted(images)
-    out.image_ids = [images[i] for i in out.image_index]
-    out.filter_index = sorted(names.keys() | values.keys())
-    orders = [sorted(values.get(i, ())) for i in out.filter_index]
-    out.value_index = orders
-    out.filters = [
-        Filter(names.get(i, ""), tuple([values[i][j] for j in order]))
-        for i, order in zip(out.filter_index, orders, strict=True)
-    ]
-    return out
-
-
 def decode_request(
-    query: str | bytes | Iterable[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS
+    query: str | bytes | bytearray | memoryview | Iterable[tuple[str, str]],
+    *,
+    limits: WireLimits = DEFAULT_LIMITS,
 ) -> DescribeImagesRequest:
     """Decode a query string, form body, URL or pairs into a request.
 
@@ -284,12 +51,14 @@ def decode_request(
     """
     if isinstance(query, (str, bytes, bytearray, memoryview)):
         text = query_part(query, limits)
-        flat = plain_query_flat(text, limits) if _table_fits(limits) else None
+        flat = plain_query_flat(text, limits)
         if flat is not None:
-            collected = _collect_fast(flat)
-            if collected is not None:
-                return _build(collected, lambda: flat[0::2])
+            placed = place(flat, limits)
+            if placed is not None:
+                return _build(placed, lambda: flat[0::2])
         pairs = parse_query(text, limits=limits)
+        if flat is not None:  # plain, but its layout has no plan: placing the pairs fails too
+            return decode_general(pairs, limits=limits)
     else:
         errors: list[Violation] = []
         pairs = check_pairs(query, limits, errors)
@@ -299,32 +68,122 @@ def decode_request(
 
 
 def decode_pairs(
-    pairs: list[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS, fast: bool = True
+    pairs: list[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS
 ) -> DescribeImagesRequest:
     """Decode pairs that already passed :func:`parse_query`'s checks (text, caps).
 
-    ``fast=False`` skips the key-table path (the tests compare the two paths).
+    >>> decode_pairs([("Action", "DescribeImages"), ("Version", "2017-03-12")]).image_ids
+    ()
     """
-    got = None
-    if fast and _table_fits(limits):
-        got = _collect_fast(list(chain.from_iterable(pairs)))
-    if got is None:
-        unflatten(pairs, limits=limits)  # raises WireError naming every wire problem
-        got = _collect_general(pairs)
-    return _build(got, lambda: [key for key, _ in pairs])
+    placed = place(list(chain.from_iterable(pairs)), limits)
+    if placed is None:
+        return decode_general(pairs, limits=limits)
+    return _build(placed, lambda: [key for key, _ in pairs])
 
 
-def _table_fits(limits: WireLimits) -> bool:
-    """Whether every key of the key table is within ``limits`` (the default ones are)."""
-    return (
-        limits.max_index >= _TABLE_MAX_INDEX
-        and limits.max_depth >= _TABLE_MAX_DEPTH
-        and limits.max_key_length >= _TABLE_MAX_KEY
+def decode_general(
+    pairs: list[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS
+) -> DescribeImagesRequest:
+    """:func:`decode_pairs` without the fast path: the tree placed in the schema."""
+    tree = unflatten(pairs, limits=limits)  # raises WireError naming every wire problem
+    keys = [key for key, _ in pairs]
+    return _build(_place(tree, keys), lambda: keys)
+
+
+def _place(tree: dict[str, Node], keys: list[str]) -> Placed:
+    """The parts of the request in the tree, with the indexes as sent; every key that has
+    no place in the schema becomes a violation (spec/README.md §2.2, step 3)."""
+    scalars = {k: v for k, v in tree.items() if isinstance(v, str) and k in SCALAR_PARAMETERS}
+    placed = Placed(scalars)
+    taken = list(scalars)  # the keys placed, as sent
+    sent = frozenset(keys)
+    ids = tree.get("ImageIds")
+    if isinstance(ids, list):
+        index = [i for i, item in enumerate(ids) if isinstance(item, str)]
+        if index:
+            # The first ID's key tells the base: "ImageIds.<i>" is sent only from base 0
+            # (from base 1 it would be the key of a container element, a shape conflict).
+            base = 0 if f"ImageIds.{index[0]}" in sent else 1
+            placed.image_ids = [item for item in ids if isinstance(item, str)]
+            placed.image_index = [i + base for i in index]
+            taken += [f"ImageIds.{i}" for i in placed.image_index]
+    items = tree.get("Filters")
+    if isinstance(items, list):
+        taken += _place_filters(items, sent, placed)
+    if len(taken) < len(keys):
+        placed_keys = frozenset(taken)
+        placed.misplaced = [_misplaced(key) for key in keys if key not in placed_keys]
+    return placed
+
+
+def _place_filters(items: list[Node], sent: frozenset[str], placed: Placed) -> list[str]:
+    """Place every filter with a Name or a value; returns the keys placed."""
+    found: list[tuple[int, str | None, list[str], list[int]]] = []
+    for p, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        name, values = item.get("Name"), item.get("Values")
+        strings: list[str] = []
+        index: list[int] = []
+        if isinstance(values, list):
+            index = [q for q, value in enumerate(values) if isinstance(value, str)]
+            strings = [value for value in values if isinstance(value, str)]
+        if isinstance(name, str) or index:
+            found.append((p, name if isinstance(name, str) else None, strings, index))
+    if not found:
+        return []
+    # As for ImageIds, the first placed key tells each list's base.
+    p, name, _, index = found[0]
+    if name is not None:
+        base = 0 if f"Filters.{p}.Name" in sent else 1
+    else:
+        zero = f"Filters.{p}.Values."
+        base = 0 if f"{zero}{index[0]}" in sent or f"{zero}{index[0] + 1}" in sent else 1
+    filters, filter_index, value_index, taken = [], [], [], []
+    for p, name, strings, index in found:
+        here = f"Filters.{p + base}"
+        if name is not None:
+            taken.append(f"{here}.Name")
+        sent_index = index
+        if index:
+            start = 0 if f"{here}.Values.{index[0]}" in sent else 1
+            sent_index = [q + start for q in index]
+            taken += [f"{here}.Values.{q}" for q in sent_index]
+        filters.append(Filter(name or "", tuple(strings)))
+        filter_index.append(p + base)
+        value_index.append(sent_index)
+    placed.filters, placed.filter_index, placed.value_index = filters, filter_index, value_index
+    return taken
+
+
+_FILTER_FIELDS = frozenset({"Name", "Values"})
+
+
+def _misplaced(key: str) -> Violation:
+    """Why a key the tree has but the schema does not place is refused."""
+    segs = key.split(".")
+    head = segs[0]
+    if head in SCALAR_PARAMETERS:
+        return _wrong_shape(key, f"{head} is a single value; send {head}=...")
+    if head == "ImageIds":
+        return _wrong_shape(key, "ImageIds is a list of strings; send ImageIds.0=img-...")
+    # A filter field other than Name and Values is unknown (an index there too: the
+    # codec accepted the key, so a segment that starts with a digit is an index).
+    if head != "Filters" or (
+        len(segs) > 2 and segs[1][0].isdigit() and segs[2] not in _FILTER_FIELDS
+    ):
+        return unknown_parameter(key)
+    return _wrong_shape(
+        key, "Filters is a list of objects; send Filters.0.Name=... and Filters.0.Values.0=..."
     )
 
 
-def _build(got: _Collected, wire_keys: Callable[[], Sequence[str]]) -> DescribeImagesRequest:
-    found = got.shape
+def _wrong_shape(key: str, hint: str) -> Violation:
+    return violation("wrong-shape", key, f"{key} does not fit the parameter's shape: {hint}")
+
+
+def _build(got: Placed, wire_keys: Callable[[], Sequence[str]]) -> DescribeImagesRequest:
+    found = got.misplaced
     scalars = got.scalars
     if "Action" not in scalars or "Version" not in scalars:
         found += [
@@ -387,10 +246,14 @@ def _integer(text: str) -> int | None:
     # [0-9]+ (isdigit() alone would take other scripts' digits too).
     if not (text.isdigit() and text.isascii()):
         return None
-    digits = text.lstrip("0") or "0"
-    if len(digits) > len(str(MAX_OFFSET)):
-        return None
-    return int(digits)
+    if len(text) > _MAX_DIGITS:
+        text = text.lstrip("0") or "0"
+        if len(text) > _MAX_DIGITS:
+            return None
+    return int(text)
+
+
+_MAX_DIGITS = len(str(MAX_OFFSET))
 
 
 def _in_order(found: list[Violation], keys: Sequence[str]) -> list[Violation]:
@@ -416,11 +279,17 @@ def query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) 
     if len(query) > limits.max_query_bytes + _URL_SLACK:
         return query  # parse_query refuses it by its size, before any work
     if isinstance(query, str):
-        head = query[:8].lower()
-        if head.startswith(("http://", "https://")) or query.startswith("/"):
+        if query.startswith(_URL_STARTS) and (
+            query.startswith("/") or query[:8].lower().startswith(("http://", "https://"))
+        ):
             return query.partition("?")[2].partition("#")[0]
         return query
-    head_b = query[:8].lower()
-    if head_b.startswith((b"http://", b"https://")) or query.startswith(b"/"):
+    if query.startswith(_URL_STARTS_B) and (
+        query.startswith(b"/") or query[:8].lower().startswith((b"http://", b"https://"))
+    ):
         return query.partition(b"?")[2].partition(b"#")[0]
     return query
+
+
+_URL_STARTS = ("/", "h", "H")  # a URL starts with "/" or with its scheme, in any case
+_URL_STARTS_B = (b"/", b"h", b"H")

@@ -1,15 +1,33 @@
-"""The decoder's fast path for a *plain* query: whole-string operations only.
+"""The decoder's fast path: a *plain* query placed in the schema by its layout's plan.
 
-A plain query (spec/README.md §2.2, fast path) is decoded with ``bytes.translate``,
-``binascii.a2b_qp`` and ``split``, never a per-character Python loop; anything else
-goes through :func:`._pairs.parse_query`, which names the problem.
+spec/README.md §2.2 (fast path): a plain query is split and percent-decoded with
+whole-string operations (``bytes.translate``, ``binascii.a2b_qp``, ``split``), never a
+per-character loop, into a flat ``[key, value, ...]`` list. Its keys, in wire order, are its
+*layout*; a layout whose keys all come from the key table (:data:`._spec.IMAGE_KEYS`,
+``NAME_KEYS``, ``VALUE_KEYS``) with no duplicate and every list contiguous from 0 or 1 has a
+*plan*: where each part of the request sits in the flat list. Anything else returns None
+here, and the general path (:func:`._pairs.parse_query`, :func:`._tree.unflatten`) finds
+and names the problem. Both give the same result; the tests compare them.
 """
 
 from __future__ import annotations
 
+import re
 from binascii import a2b_qp
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from itertools import accumulate, repeat
+from operator import itemgetter
+from typing import Any
 
+from ._errors import Violation
 from ._grammar import DEFAULT_LIMITS, WireLimits
+from ._model import Filter
+from ._spec import COMMON_PARAMETERS, IMAGE_KEYS, VALUE_KEYS
+
+# --- bytes -> flat [key, value, ...] -------------------------------------------------------
 
 _CONTROL_BYTES = bytes([*range(0x20), 0x7F])
 # Everything but the separators and the controls: what is left of a plain query once
@@ -17,16 +35,25 @@ _CONTROL_BYTES = bytes([*range(0x20), 0x7F])
 _NOT_SEPARATORS = bytes(b for b in range(256) if b not in b"&=" and b not in _CONTROL_BYTES)
 # One pass over a plain query: both separators become \x01 (no control is left in a plain
 # query, so \x01 is free), "+" a space, and "%" the quoted-printable escape "=", so that
-# binascii.a2b_qp decodes every %XX in C.
-_PLAIN_TABLE = bytes(range(256)).translate(
-    bytes.maketrans(b"&=+%", b"\x01\x01 =")
-)
+# binascii.a2b_qp decodes every %XX in C (with valid escapes only, it does nothing else).
+_PLAIN_TABLE = bytes(range(256)).translate(bytes.maketrans(b"&=+%", b"\x01\x01 ="))
+# An escape a plain query has not: a bad one, or one of a control (%00-%1F, %7F).
+_NOT_PLAIN_ESCAPE = re.compile(rb"%(?:[01]|7[Ff]|(?![0-9A-Fa-f]{2}))")
 
 
 def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> list[str] | None:
     """A *plain* query as one flat list ``[key, value, key, value, ...]``, or None when the
-    full parser is needed (see :func:`plain_query_dict`). Keys may repeat here, and their
-    length is not checked against ``max_key_length``: :func:`plain_query_dict` does."""
+    full parser is needed.
+
+    Plain: ASCII without controls, within ``max_query_bytes``, ``max_pairs`` and
+    ``max_value_length``, separators strictly alternating ``key=value&key=value`` once
+    empty segments are dropped (no segment without ``=`` or with two), every escape
+    valid, valid UTF-8 and no control once decoded. Keys may repeat here, and their length
+    is not checked: the plan of the layout does both.
+
+    >>> plain_query_flat("Action=DescribeImages&&ImageIds.0=img%2Dpmqg1cw7")
+    ['Action', 'DescribeImages', 'ImageIds.0', 'img-pmqg1cw7']
+    """
     if isinstance(data, str):
         if not data.isascii():
             return None
@@ -37,57 +64,279 @@ def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> 
             return None
     if len(raw) > limits.max_query_bytes:
         return None
-    if raw.startswith(b"&") or raw.endswith(b"&") or b"&&" in raw:
-        raw = b"&".join([segment for segment in raw.split(b"&") if segment])  # skip empties
     separators = raw.translate(None, _NOT_SEPARATORS)
     count = separators.count(b"=")
-    if not count:
-        return None if raw else []
-    if count > limits.max_pairs or separators != b"=&" * (count - 1) + b"=":
+    if separators != b"=&" * (count - 1) + b"=":
+        # Empty segments (a leading or trailing "&", "&&") are skipped (spec/README.md
+        # §1.1): drop them and look again. Anything else is not plain.
+        raw = b"&".join([segment for segment in raw.split(b"&") if segment])
+        separators = raw.translate(None, _NOT_SEPARATORS)
+        count = separators.count(b"=")
+        if separators != b"=&" * (count - 1) + b"=":
+            return None if raw else []
+    if count > limits.max_pairs:
         return None
-    plain = raw.translate(_PLAIN_TABLE)
-    escapes = raw.count(b"%")
-    if escapes:
-        decoded = a2b_qp(plain)
-        # A valid escape shrinks by exactly 2; a2b_qp leaves a bad one (or drops a
-        # trailing "="), so any bad escape shows in the length.
-        if len(decoded) != len(plain) - 2 * escapes:
+    if b"%" not in raw and b"+" not in raw:  # nothing to decode: split at both separators
+        flat = raw.decode("ascii").replace("=", "&").split("&")
+    else:
+        plain = raw.translate(_PLAIN_TABLE)
+        if b"%" in raw:
+            if _NOT_PLAIN_ESCAPE.search(raw):
+                return None
+            plain = a2b_qp(plain)
+        try:
+            flat = plain.decode("utf-8").split("\x01")
+        except UnicodeDecodeError:
             return None
-        # The 2 * count - 1 separators are the only controls allowed: one more was sent
-        # as %00-%1F or %7F (and would also break the split below).
-        if len(decoded) - len(decoded.translate(None, _CONTROL_BYTES)) != 2 * count - 1:
-            return None
-        plain = decoded
-    try:
-        flat = plain.decode("utf-8").split("\x01")
-    except UnicodeDecodeError:
-        return None
     # Decoded lengths are at most the raw ones; most queries are shorter than the cap.
-    # (Key lengths are the caller's: the decoder only takes keys from its short table.)
-    if len(raw) > limits.max_value_length and (
-        max(map(len, flat[1::2])) > limits.max_value_length
-    ):
+    if len(raw) > limits.max_value_length and (max(map(len, flat[1::2])) > limits.max_value_length):
         return None
     return flat
 
 
-def plain_query_dict(
-    data: str | bytes, limits: WireLimits = DEFAULT_LIMITS
-) -> dict[str, str] | None:
-    """The pairs of a *plain* query as a dict, or None when the full parser is needed.
+# --- flat list -> the request's parts --------------------------------------------------------
 
-    Plain: ASCII without controls, within the caps, separators strictly alternating
-    ``key=value&key=value`` (no empty segment, no segment without ``=`` or with two), no
-    key twice, every escape valid, valid UTF-8 and no control once decoded. Whatever is
-    not plain goes through :func:`parse_query`, which names the problem; so this returns
-    exactly what ``dict(parse_query(data))`` would, or None. It uses only whole-string
-    operations (translate, split, a2b_qp), never a per-character or per-pair Python loop.
+
+class Placed:
+    """A request's parts as placed in the schema, with every list index as sent (so that
+    the rules name paths as the client wrote them, spec/README.md §2.3). Both paths
+    produce one; ``misplaced`` holds the keys the general path found no place for."""
+
+    __slots__ = (
+        "filter_index",
+        "filters",
+        "image_ids",
+        "image_index",
+        "misplaced",
+        "scalars",
+        "value_index",
+    )
+
+    def __init__(
+        self,
+        scalars: dict[str, str],
+        image_ids: Sequence[str] = (),
+        image_index: Sequence[int] = (),
+        filters: Sequence[Filter] = (),
+        filter_index: Sequence[int] = (),
+        value_index: Sequence[Sequence[int]] = (),
+    ) -> None:
+        self.scalars = scalars
+        self.image_ids = image_ids
+        self.image_index = image_index
+        self.filters = filters
+        self.filter_index = filter_index
+        self.value_index = value_index
+        self.misplaced: list[Violation] = []
+
+
+# Filters are built without Filter's per-call checks (the plan guarantees a str and a tuple
+# of str: slices of the decoded query), in C-level maps: object.__new__ and the slots'
+# own setters (a frozen dataclass refuses setattr; its slot descriptors do not).
+_new = object.__new__
+_set_name = Filter.__dict__["name"].__set__
+_set_values = Filter.__dict__["values"].__set__
+_consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
+
+
+def _filters(names: Sequence[str], values: Iterable[tuple[str, ...]]) -> tuple[Filter, ...]:
+    """``tuple(map(Filter, names, values))``, the same values, without the checks."""
+    made: tuple[Filter, ...] = tuple(map(_new, repeat(Filter, len(names))))
+    _consume(map(_set_name, made, names))
+    _consume(map(_set_values, made, values))
+    return made
+
+
+_Getter = Callable[[Sequence[str]], tuple[Any, ...]]
+
+
+def _getter(positions: Sequence[int | slice]) -> _Getter:
+    """A callable giving the items (or slices) at ``positions`` as a tuple (in C, via
+    itemgetter)."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    if positions:
+        (only,) = positions
+        return lambda flat: (flat[only],)
+    return lambda flat: ()
+
+
+# --- the key table as sort keys ------------------------------------------------------------
+# Every key of the key table has a *slot*: a byte whose order is the encoder's order
+# (spec/README.md §2.7): Action, Version, ImageIds by index, each filter's Name then its
+# Values by index, Offset, Limit, the other common parameters. Sorted, a layout's slots
+# line up each list, so that checking a layout is whole-bytes work: a list contiguous from
+# 0 or 1 is a run of consecutive slots from its first or second one, and a filter (its
+# Name, then a run of Values) is one entry of a table of every filter a plan takes. A
+# layout in the encoder's order is sorted already: its values are flat[1::2] as they are.
+_HEAD = ("Action", "Version")
+_TAIL = ("Offset", "Limit", *(name for name in COMMON_PARAMETERS if name != "Action"))
+_IMAGES = len(_HEAD)  # slot of ImageIds.<i>: _IMAGES + i
+_FILTERS = _IMAGES + len(IMAGE_KEYS[1]) + 1  # slot of Filters.<i>.Name: _FILTERS + 8 * i
+_FIELDS = 8  # slot of Filters.<i>.Values.<j>: _FILTERS + 8 * i + 1 + j (j <= 6)
+_SCALARS = _FILTERS + _FIELDS * len(VALUE_KEYS)  # slot of _TAIL[k]: _SCALARS + k
+_KEY_AT = (
+    *_HEAD,
+    "ImageIds.0",
+    *IMAGE_KEYS[1],
+    *(
+        key
+        for i, (zero, one) in enumerate(VALUE_KEYS)
+        for key in (f"Filters.{i}.Name", zero[0], *one)
+    ),
+    *_TAIL,
+)
+_SLOT = {key: slot for slot, key in enumerate(_KEY_AT)}
+_LENGTHS = bytes(map(len, _KEY_AT)).ljust(256, b"\0")  # slot -> length of its key
+_RUN = bytes(range(256))  # _RUN[a : a + n]: the n consecutive slots from a
+_NAMES = bytes(range(_FILTERS, _SCALARS, _FIELDS))
+# One filter: its Name's slot, then its Values' slots (findall splits the filters' slots).
+_FILTER_RE = re.compile(b"[%s][^%s]*" % (re.escape(_NAMES), re.escape(_NAMES)))
+
+
+def _filter_slots() -> dict[bytes, tuple[int, range, int, int, int]]:
+    """Every filter a plan takes, by its slots (its Name's, then its Values'): its index,
+    the indexes of its values, how many slots it has, and for Plan.needs its largest index
+    and its longest key."""
+    table = {}
+    for i, name in enumerate(_NAMES):
+        for start in (0, 1):
+            for count in range(start, _FIELDS - start):
+                slots = bytes([name, *range(name + 1 + start, name + 1 + start + count)])
+                longest = max(len(_KEY_AT[slot]) for slot in slots)
+                table[slots] = (
+                    i,
+                    range(start, start + count),
+                    1 + count,
+                    max(i, start + count - 1),
+                    longest,
+                )
+    return table
+
+
+_FILTER_SLOTS = _filter_slots()
+
+
+class Plan:
+    """Where each part of a request sits in the flat list of one layout, and the least
+    limits under which the general path would accept that layout."""
+
+    __slots__ = (
+        "filter_index",
+        "image_index",
+        "images",
+        "names",
+        "needs",
+        "scalar_names",
+        "scalars",
+        "size",
+        "tail",
+        "value_index",
+        "value_lists",
+        "values",
+    )
+
+    def __init__(self, size: int) -> None:
+        self.size = size  # how many keys
+        # values(flat): every value in slot order; each part below is taken from it.
+        self.values = _NOTHING
+        self.scalar_names: tuple[str, ...] = ()
+        self.scalars = slice(0)  # values[scalars] + values[tail:]: Action, Version, the rest
+        self.tail = 0
+        self.images = slice(0)
+        self.image_index: Sequence[int] = ()
+        self.names = _NOTHING  # the filters' Names
+        self.value_lists = _NOTHING  # each filter's Values
+        self.filter_index: Sequence[int] = ()
+        self.value_index: tuple[Sequence[int], ...] = ()
+        # (longest key, deepest key, largest index): caps below these make it the general
+        # path's to report (spec/README.md §1.6).
+        self.needs = (0, 0, 0)
+
+    def place(self, flat: Sequence[str]) -> Placed:
+        values = self.values(flat)
+        return Placed(
+            dict(zip(self.scalar_names, values[self.scalars] + values[self.tail :], strict=True)),
+            values[self.images],
+            self.image_index,
+            _filters(self.names(values), self.value_lists(values)),
+            self.filter_index,
+            self.value_index,
+        )
+
+
+_NOTHING = _getter(())
+
+
+@lru_cache(maxsize=256)
+def plan(layout: str) -> Plan | None:
+    """The plan of a layout (its keys in wire order, joined by "\\x01": no key has a
+    control character, the codec refuses them), or None when it has none (a key twice or
+    not in the key table, a list not contiguous from 0 or 1, a filter without a Name).
+
+    Kept per layout, least recently used out first: clients repeat their layouts (the SDKs
+    always send the same keys in the same order), and a plan depends on the keys only,
+    never on the values. Built with whole-bytes operations, never a step per key.
     """
-    flat = plain_query_flat(data, limits)
-    if flat is None:
+    keys = layout.split("\x01") if layout else []
+    found = Plan(len(keys))
+    try:
+        sent = bytes(map(_SLOT.__getitem__, keys))
+    except KeyError:  # a key the table does not have
         return None
-    keys = flat[0::2]
-    if keys and max(map(len, keys)) > limits.max_key_length:
+    slots = bytes(sorted(sent))
+    # The value of the key at i is at 2 * i + 1; in slot order unless sent in it.
+    positions: Sequence[int] = range(1, 2 * len(sent), 2)
+    if slots != sent:
+        order = sorted(range(len(sent)), key=sent.__getitem__)
+        positions = list(map(positions.__getitem__, order))
+    found.values = _getter(positions)
+    start, end = bisect_left(slots, _IMAGES), bisect_left(slots, _FILTERS)
+    tail = bisect_left(slots, _SCALARS, end)
+    scalars = slots[:start] + slots[tail:]
+    if len(set(scalars)) != len(scalars):
+        return None  # a scalar twice (twice in a list breaks its run or its filter's entry)
+    found.scalar_names = tuple(map(_KEY_AT.__getitem__, scalars))
+    found.scalars, found.tail = slice(start), tail
+    longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
+    if end > start:
+        base, count = slots[start] - _IMAGES, end - start
+        if base > 1 or slots[start:end] != _RUN[slots[start] : slots[start] + count]:
+            return None
+        found.images = slice(start, end)
+        found.image_index = range(base, base + count)
+        longest = max(longest, _LENGTHS[slots[end - 1]])
+        depth, top = 2, base + count - 1
+    if tail > end:
+        try:
+            index, values, sizes, tops, lengths = zip(
+                *map(_FILTER_SLOTS.__getitem__, _FILTER_RE.findall(slots, end, tail)),
+                strict=True,
+            )
+        except (KeyError, ValueError):  # values not contiguous from 0 or 1; no Name at all
+            return None
+        # Where each filter starts: findall skips slots before the first Name (values of
+        # a filter without one), so that the filters then end before the tail.
+        bounds = list(accumulate(sizes, initial=end))
+        if bounds[-1] != tail or index[0] > 1 or index[-1] - index[0] != len(index) - 1:
+            return None  # a filter without a Name, or filters not contiguous from 0 or 1
+        found.names = _getter(bounds[:-1])
+        found.value_lists = _getter(list(map(slice, map((1).__add__, bounds), bounds[1:])))
+        found.filter_index = range(index[0], index[-1] + 1)
+        found.value_index = values
+        longest, top = max(longest, *lengths), max(top, *tops)
+        depth = 4 if len(index) < tail - end else 3
+    found.needs = (longest, depth, top)
+    return found
+
+
+def place(flat: list[str], limits: WireLimits) -> Placed | None:
+    """The request's parts from a flat ``[key, value, ...]`` list by its layout's plan, or
+    None when the layout has none or ``limits`` are too tight for it."""
+    found = plan("\x01".join(flat[0::2]))
+    if found is None or 2 * found.size != len(flat):  # the size: should a key have a \x01
         return None
-    got = dict(zip(keys, flat[1::2], strict=True))
-    return got if 2 * len(got) == len(flat) else None
+    length, depth, index = found.needs
+    if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:
+        return None
+    return found.place(flat)

@@ -527,11 +527,3 @@ def unknown_parameter(key: str) -> Violation:
 
 def _unknown_key(key: object) -> Violation:
     return unknown_parameter(_shown_key(key))
-
-
-def trusted_filter(name: str, values: tuple[str, ...]) -> Filter:
-    """A Filter from a str and a tuple the caller guarantees (the decoder's fast path)."""
-    made: Filter = object.__new__(Filter)
-    object.__setattr__(made, "name", name)
-    object.__setattr__(made, "values", values)
-    return made

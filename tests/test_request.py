@@ -24,16 +24,12 @@ from describe_images import (
     decode_request,
     encode_query,
     encode_request,
-    format_query,
     parse_query,
     validate,
 )
-from describe_images._decode import decode_pairs
 from tests.strategies import (
-    edge_pairs,
     image_ids,
     invalid_requests,
-    schema_pairs,
     valid_requests,
     wireish_queries,
 )
@@ -57,13 +53,10 @@ SEED_2 = (
 )
 
 
-def _outcome(query: str | list[tuple[str, str]], fast: bool = True) -> list[dict[str, str]]:
+def _outcome(query: str | list[tuple[str, str]]) -> list[dict[str, str]]:
     """The violations decoding gives, as {code, reason, path}; [] when valid."""
     try:
-        if isinstance(query, str):
-            decode_request(query)
-        else:
-            decode_pairs(query, fast=fast)
+        decode_request(query)
     except RequestError as exc:
         return [{"code": v.code, "reason": v.reason, "path": v.path} for v in exc.violations]
     return []
@@ -83,16 +76,6 @@ def test_vector_counts() -> None:
 @pytest.mark.parametrize("case", VALIDATE, ids=[c["id"] for c in VALIDATE])
 def test_validate_vector(case: dict[str, Any]) -> None:
     assert _outcome(case["query"]) == case["errors"]
-
-
-@pytest.mark.parametrize("case", VALIDATE, ids=[c["id"] for c in VALIDATE])
-def test_fast_and_general_paths_agree(case: dict[str, Any]) -> None:
-    query = case["query"].partition("?")[2] if "://" in case["query"] else case["query"]
-    try:
-        pairs = parse_query(query.partition("#")[0])
-    except WireError:
-        return  # refused before either path runs (covered by test_validate_vector)
-    assert _outcome(pairs, fast=True) == _outcome(pairs, fast=False) == case["errors"]
 
 
 @pytest.mark.parametrize("case", DECODE, ids=[c["id"] for c in DECODE])
@@ -403,7 +386,6 @@ def test_round_trip_valid_requests(request: DescribeImagesRequest, base: Literal
     query = encode_query(request, base=base)
     assert query == urlencode(encode_request(request, base=base))
     assert decode_request(query) == request
-    assert decode_pairs(parse_query(query), fast=False) == request
     assert DescribeImagesRequest.from_dict(request.to_dict()) == request
 
 
@@ -453,22 +435,6 @@ def test_arbitrary_input_only_request_errors(data: str | bytes) -> None:
     else:
         assert isinstance(outcome, tuple) and outcome
         assert all(isinstance(v, Violation) for v in outcome)
-
-
-@given(edge_pairs())
-def test_fast_and_general_paths_agree_at_the_table_edges(pairs: list[tuple[str, str]]) -> None:
-    general = _outcome(pairs, fast=False)
-    assert _outcome(pairs, fast=True) == general
-    assert _outcome(format_query(pairs)) == general
-
-
-@given(schema_pairs())
-def test_fast_and_general_paths_agree_on_generated_pairs(pairs: list[tuple[str, str]]) -> None:
-    pairs = [("Action", "DescribeImages"), ("Version", "2017-03-12"), *pairs]
-    general = _outcome(pairs, fast=False)
-    assert _outcome(pairs, fast=True) == general
-    query = format_query(pairs)
-    assert _outcome(query) == general
 
 
 @given(

@@ -21,7 +21,6 @@ from describe_images import (
     DescribeImagesError,
     ErrorCode,
     WireError,
-    _fast,
     _grammar,
     _pairs,
     wire,
@@ -746,40 +745,3 @@ def test_public_submodule_exports() -> None:
     }  # fmt: skip
     assert wire.WireError is WireError
     assert wire.parse_query is _pairs.parse_query
-
-
-# --- plain_query_dict: the fast path must agree with parse_query -------------------------------
-
-
-def parse_or_none(query: str | bytes) -> list[tuple[str, str]] | None:
-    try:
-        return parse_query(query)
-    except WireError:
-        return None
-
-
-@given(st.one_of(wireish_queries(), wire_pairs().map(format_query), st.text(max_size=40)))
-def test_plain_query_dict_agrees_with_parse_query(query: str) -> None:
-    for given_query in (query, query.encode("utf-8", "surrogatepass")):
-        plain = _fast.plain_query_dict(given_query)
-        if plain is not None:
-            pairs = parse_or_none(given_query)
-            assert pairs is not None
-            assert plain == dict(pairs)
-            assert len(plain) == len(pairs)  # no key twice
-
-
-def test_plain_query_dict_takes_plain_queries() -> None:
-    query = "Action=DescribeImages&Version=2017-03-12&Filters.1.Values.1=PRIVATE%5FIMAGE+X&"
-    want = dict(parse_query(query))
-    assert _fast.plain_query_dict(query) == want
-    assert _fast.plain_query_dict(query.encode("ascii")) == want
-    assert _fast.plain_query_dict("&&") == {}
-    assert _fast.plain_query_dict("A=a+b&B=c") == {"A": "a b", "B": "c"}
-    assert _fast.plain_query_dict("A%41=1&B+C=%2b") == {"AA": "1", "B C": "+"}
-    not_plain = ["A=é", "A&B=1", "A=1&A=2", "A=b=c", "A=%ZZ", "A=%FF", "A=%00", "A=\x01"]
-    not_plain += ["A=%", "A=%4", "A=%&B=1", "A=%0a", "A=%E4%BD"]
-    # Over a cap: let parse_query name the problem.
-    not_plain += ["A=1&" * 513, "K" * 129 + "=1", "A=" + "v" * 4097, "A=" + "v" * 65536]
-    for query in not_plain:
-        assert _fast.plain_query_dict(query) is None, query[:20]

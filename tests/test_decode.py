@@ -1,0 +1,752 @@
+"""The decoder (describe_images._decode, _fast): the fast path and the general path agree
+on every input, the fast path is taken when it should be (and only then), it honours the
+caller's WireLimits, and every input form (str, bytes, bytearray, memoryview, URL, pairs)
+decodes alike (spec/README.md §2.2)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from describe_images import (
+    DEFAULT_LIMITS,
+    DescribeImagesRequest,
+    Filter,
+    RequestError,
+    WireError,
+    WireLimits,
+    _decode,
+    _fast,
+    _pairs,
+    _rules,
+    decode_request,
+    encode_request,
+    format_query,
+    parse_query,
+)
+from describe_images._decode import decode_general, decode_pairs, query_part
+from describe_images._errors import REASONS
+from describe_images._grammar import is_utf8
+from describe_images._spec import (
+    IMAGE_ID_RE,
+    IMAGE_KEYS,
+    MAX_FILTERS,
+    MAX_IMAGE_IDS,
+    NAME_KEYS,
+    SCALAR_PARAMETERS,
+    VALUE_KEYS,
+)
+from tests.strategies import (
+    edge_pairs,
+    image_ids,
+    invalid_requests,
+    schema_pairs,
+    valid_requests,
+    wire_pairs,
+    wireish_queries,
+)
+
+VECTORS = Path(__file__).resolve().parent.parent / "spec" / "vectors"
+VALIDATE: list[dict[str, Any]] = json.loads((VECTORS / "validate.json").read_text("utf-8"))["cases"]
+DECODE: list[dict[str, Any]] = json.loads((VECTORS / "decode.json").read_text("utf-8"))["cases"]
+HEAD = [("Action", "DescribeImages"), ("Version", "2017-03-12")]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decode's result: the request, or the error's kind and every (reason, path, message)
+    in order (the code follows from the reason)."""
+
+    request: DescribeImagesRequest | None = None
+    error: str = ""
+    report: tuple[tuple[str, str, str], ...] = ()
+
+    @property
+    def reported(self) -> list[tuple[str, str]]:
+        return [(reason, path) for reason, path, _ in self.report]
+
+
+def outcome(decode: Callable[[], DescribeImagesRequest]) -> Outcome:
+    try:
+        return Outcome(request=decode())
+    except (RequestError, WireError) as exc:
+        kind, violations = type(exc).__name__, exc.violations
+    codes = [v.code == REASONS[v.reason] for v in violations]
+    assert all(codes)
+    found = tuple((v.reason, v.path, v.message) for v in violations)
+    return Outcome(error=kind, report=found)
+
+
+def general(query: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> DescribeImagesRequest:
+    """decode_request without the fast path: the codec, the tree, then placement."""
+    return decode_general(parse_query(query_part(query, limits), limits=limits), limits=limits)
+
+
+def both(query: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> Outcome:
+    """The outcome of decode_request, asserted equal to the general path's."""
+    got = outcome(lambda: decode_request(query, limits=limits))
+    assert got == outcome(lambda: general(query, limits))
+    return got
+
+
+# --- which path runs ---------------------------------------------------------------------------
+
+
+class Paths:
+    """Records the slow stages a decode went through (none: the fast path did it all)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.taken: list[str] = []
+        parse, place_tree = _pairs.parse_query, _decode.decode_general
+
+        def spy_parse(data: Any, *, limits: WireLimits = DEFAULT_LIMITS) -> Any:
+            self.taken.append("parse_query")
+            return parse(data, limits=limits)
+
+        def spy_general(pairs: Any, *, limits: WireLimits = DEFAULT_LIMITS) -> Any:
+            self.taken.append("general")
+            return place_tree(pairs, limits=limits)
+
+        monkeypatch.setattr(_decode, "parse_query", spy_parse)
+        monkeypatch.setattr(_decode, "decode_general", spy_general)
+
+    def of(self, call: Callable[[], object]) -> list[str]:
+        self.taken.clear()
+        with contextlib.suppress(RequestError, WireError):
+            call()
+        return list(self.taken)
+
+
+@pytest.fixture
+def paths(monkeypatch: pytest.MonkeyPatch) -> Paths:
+    return Paths(monkeypatch)
+
+
+PLAIN_1 = (
+    "Action=DescribeImages&Version=2017-03-12&Filters.1.Name=image-type"
+    "&Filters.1.Values.1=PRIVATE_IMAGE&Filters.1.Values.2=SHARED_IMAGE&Offset=0&Limit=10"
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        PLAIN_1,
+        "Action=DescribeImages&Version=2017-03-12",
+        "",
+        "&&",
+        "Version=2017-03-12&Limit=5&Action=DescribeImages",  # any order
+        "Action=DescribeImages&Version=2017-03-12&ImageIds.1=img-00000001&ImageIds.0=img-0",
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-name"
+        "&Filters.0.Values.0=Ubuntu+22.04%2Fx86%E4%B8%AD",  # escapes, UTF-8
+        "Action=Describe%49mages&Version=2017-03-12&ImageIds%2E0=x",  # escaped keys
+        # Table keys that break rules are placed by a plan too: the rules report them.
+        "Action=x&Version=y&ImageIds.0=a&Filters.0.Name=&Filters.0.Values.0=&Limit=0&Offset=x",
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-type"
+        + "".join(f"&Filters.0.Values.{j}=x" for j in range(7)),
+        "Action=DescribeImages&Version=2017-03-12"
+        + "".join(f"&ImageIds.{i}=img-{i:08d}" for i in range(MAX_IMAGE_IDS + 2)),
+        "Action=DescribeImages&Version=2017-03-12"
+        + "".join(f"&Filters.{i}.Name=image-id" for i in range(1, MAX_FILTERS + 2)),
+        "Region=&Timestamp=1&Nonce=2&SecretId=3&SignatureMethod=HmacSHA1&Token=4"
+        "&RequestClient=5&Language=6&Signature=7&Version=2017-03-12&Action=DescribeImages",
+    ],
+)
+def test_a_plain_query_takes_the_fast_path(paths: Paths, query: str) -> None:
+    expected = outcome(lambda: general(query))
+    for form in (query, query.encode("ascii")):
+        assert paths.of(lambda: decode_request(form)) == []  # noqa: B023 - called at once
+        assert outcome(lambda: decode_request(form)) == expected  # noqa: B023
+    pairs = parse_query(query)
+    assert paths.of(lambda: decode_pairs(pairs)) == []
+    assert outcome(lambda: decode_pairs(pairs)) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-name&Filters.0.Values.0=中文",
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-name&Filters.0.Values.0=%00",
+        "Action=DescribeImages&Version=2017-03-12&Limit",
+        "Action=DescribeImages&Version=2017-03-12&Limit=1=2",
+        "Action=DescribeImages&Version=2017-03-12&Limit=%2",
+        "Action=DescribeImages&Version=2017-03-12&Limit=\x01",
+    ],
+)
+def test_a_query_that_is_not_plain_is_parsed_first(paths: Paths, query: str) -> None:
+    # The codec parses it (and names its problems); pairs of table keys are then placed by
+    # a plan all the same, without the tree.
+    assert paths.of(lambda: decode_request(query)) == ["parse_query"]
+    assert outcome(lambda: decode_request(query)) == outcome(lambda: general(query))
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "Foo=1",  # not a table key
+        "Limit=1&Limit=2",  # a key twice
+        "Action=DescribeImages",  # a scalar twice
+        "ImageIds.0=a&ImageIds.0=b",  # an element twice
+        "ImageIds.0=a&ImageIds.2=b",  # a gap
+        "ImageIds.2=a",  # starts at 2
+        "ImageIds.0=a&ImageIds.1=b&ImageIds.102=c",  # past the table
+        "Filters.0.Values.0=a",  # a filter without a Name
+        "Filters.0.Name=a&Filters.1.Values.0=b",  # the second filter without one
+        "Filters.0.Name=a&Filters.2.Name=b",  # a gap in the filters
+        "Filters.2.Name=a",  # filters starting at 2
+        "Filters.0.Name=a&Filters.0.Name=b",  # a Name twice
+        "Filters.0.Name=a&Filters.0.Values.0=b&Filters.0.Values.2=c",  # a gap in the values
+        "Filters.0.Name=a&Filters.0.Values.2=b",  # values starting at 2
+        "Filters.0.Name=a&Filters.0.Values.1=b&Filters.0.Values.1=c",  # a value twice
+        "Filters.12.Name=a",  # past the table
+        "Filters.0.Name=a&Filters.0.Values.7=b",  # past the table
+        "ImageIds=a",  # the shape of a list's name
+    ],
+)
+def test_a_layout_without_a_plan_takes_the_general_path(paths: Paths, tail: str) -> None:
+    query = f"Action=DescribeImages&Version=2017-03-12&{tail}"
+    expected = outcome(lambda: general(query))
+    assert expected.error
+    assert paths.of(lambda: decode_request(query)) == ["parse_query", "general"]
+    assert _fast.plan("\x01".join(parse_query_keys(query))) is None
+    assert outcome(lambda: decode_request(query)) == expected
+    pairs = parse_or_none(query)
+    if pairs is not None:
+        assert paths.of(lambda: decode_pairs(pairs)) == ["general"]
+
+
+def parse_query_keys(query: str) -> list[str]:
+    flat = _fast.plain_query_flat(query)
+    assert flat is not None
+    return flat[0::2]
+
+
+def parse_or_none(
+    query: str | bytes, limits: WireLimits = DEFAULT_LIMITS
+) -> list[tuple[str, str]] | None:
+    try:
+        return parse_query(query, limits=limits)
+    except WireError:
+        return None
+
+
+def test_plans_are_kept_per_layout() -> None:
+    _fast.plan.cache_clear()
+    assert _fast.plan.cache_info().maxsize == 256
+    decode_request(PLAIN_1)
+    info = _fast.plan.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (0, 1, 1)
+    decode_request(PLAIN_1.replace("Limit=10", "Limit=20"))  # same layout, other values
+    decode_request(parse_query(PLAIN_1))
+    info = _fast.plan.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (2, 1, 1)
+    for n in range(3 * MAX_IMAGE_IDS):  # more layouts than are kept: the oldest go
+        decode_request(
+            "Action=DescribeImages&Version=2017-03-12"
+            + "".join(f"&ImageIds.{i}=img-{i:08d}" for i in range(n % MAX_IMAGE_IDS))
+            + ("&Limit=1" if n >= MAX_IMAGE_IDS else "")
+            + ("&Offset=1" if n >= 2 * MAX_IMAGE_IDS else "")
+        )
+    assert _fast.plan.cache_info().currsize == 256
+
+
+# --- a reference for which layouts have a plan --------------------------------------------------
+
+_TABLE = frozenset(
+    [
+        *SCALAR_PARAMETERS,
+        *IMAGE_KEYS[0],
+        *IMAGE_KEYS[1],
+        *NAME_KEYS[0],
+        *NAME_KEYS[1],
+        *(key for row in VALUE_KEYS for keys in row for key in keys),
+    ]
+)
+
+
+def has_plan(keys: list[str]) -> bool:
+    """spec/README.md §2.2 (fast path), key by key: every key in the key table, none twice,
+    every list contiguous from 0 or 1, every filter with a Name."""
+    if len(set(keys)) != len(keys) or not set(keys) <= _TABLE:
+        return False
+
+    def contiguous(indexes: list[int]) -> bool:
+        indexes = sorted(indexes)
+        return not indexes or (
+            indexes[0] <= 1 and indexes == list(range(indexes[0], indexes[0] + len(indexes)))
+        )
+
+    segs = [key.split(".") for key in keys]
+    values: dict[int, list[int]] = {}
+    for seg in segs:
+        if seg[2:3] == ["Values"]:
+            values.setdefault(int(seg[1]), []).append(int(seg[3]))
+    names = [int(seg[1]) for seg in segs if seg[2:] == ["Name"]]
+    return (
+        contiguous([int(seg[1]) for seg in segs if seg[0] == "ImageIds"])
+        and contiguous(names)
+        and set(values) <= set(names)
+        and all(map(contiguous, values.values()))
+    )
+
+
+_LAYOUT_KEYS = st.one_of(
+    st.sampled_from(sorted(SCALAR_PARAMETERS)),
+    st.integers(0, 103).map(lambda i: f"ImageIds.{i}"),
+    st.integers(0, 12).map(lambda i: f"Filters.{i}.Name"),
+    st.tuples(st.integers(0, 12), st.integers(0, 8)).map(lambda t: f"Filters.{t[0]}.Values.{t[1]}"),
+)
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> list[str]:
+    """Key layouts near the plans' edges: encoded requests in any order, a key dropped,
+    added, or repeated."""
+    request = draw(valid_requests() | invalid_requests().map(lambda case: case[0]))
+    base: Literal[0, 1] = draw(st.sampled_from([0, 1]))
+    keys = [key for key, _ in encode_request(request, base=base)]
+    keys = draw(st.permutations(keys)) if draw(st.booleans()) else keys
+    edit = draw(st.sampled_from(["none", "drop", "add", "repeat"]))
+    if edit == "drop" and keys:
+        del keys[draw(st.integers(0, len(keys) - 1))]
+    elif edit == "add":
+        keys.insert(draw(st.integers(0, len(keys))), draw(_LAYOUT_KEYS))
+    elif edit == "repeat" and keys:
+        keys.append(keys[draw(st.integers(0, len(keys) - 1))])
+    return keys
+
+
+@given(st.one_of(layouts(), st.lists(_LAYOUT_KEYS, max_size=12)))
+def test_a_layout_has_a_plan_exactly_when_the_spec_says(keys: list[str]) -> None:
+    found = _fast.plan.__wrapped__("\x01".join(keys))
+    assert (found is not None) is has_plan(keys)
+    if found is not None:  # what the general path would need of the limits
+        longest = max(map(len, keys), default=0)
+        depth = max((key.count(".") + 1 for key in keys), default=1)
+        index = max((int(s) for key in keys for s in key.split(".") if s.isdigit()), default=0)
+        assert found.needs == (longest, depth, index)
+
+
+# --- both paths agree ---------------------------------------------------------------------------
+
+
+def percent_some(draw: st.DrawFn, query: str) -> str:
+    """``query`` with some safe characters percent-encoded too (upper or lower hex)."""
+    chars = list(query)
+    for i in draw(st.lists(st.integers(0, max(len(chars) - 1, 0)), max_size=4)):
+        if chars and chars[i].isalnum() and chars[i].isascii():
+            escape = f"%{ord(chars[i]):02X}"
+            chars[i] = escape.lower() if draw(st.booleans()) else escape
+    return "".join(chars)
+
+
+@st.composite
+def queries(draw: st.DrawFn) -> str:
+    """Queries of every kind: valid or not, plain or not, 0- or 1-based, in any order."""
+    kind = draw(st.sampled_from(["valid", "invalid", "schema", "edge", "wireish"]))
+    if kind == "wireish":
+        return draw(wireish_queries())
+    if kind in ("valid", "invalid"):
+        request = draw(
+            valid_requests() if kind == "valid" else invalid_requests().map(lambda c: c[0])
+        )
+        pairs = encode_request(request, base=draw(st.sampled_from([0, 1])))
+    elif kind == "schema":
+        pairs = [*HEAD[: draw(st.integers(0, 2))], *draw(schema_pairs())]
+    else:
+        pairs = draw(edge_pairs())
+    if draw(st.booleans()):
+        pairs = draw(st.permutations(pairs))
+    query = format_query(pairs)
+    return percent_some(draw, query) if draw(st.booleans()) else query
+
+
+@given(queries())
+def test_both_paths_agree_on_any_query(query: str) -> None:
+    both(query)
+    pairs = parse_or_none(query)
+    if pairs is not None:
+        assert outcome(lambda: decode_pairs(pairs)) == outcome(lambda: decode_general(pairs))
+
+
+def limits() -> st.SearchStrategy[WireLimits]:
+    small = {
+        "max_query_bytes": st.integers(1, 4000),
+        "max_pairs": st.integers(1, 120),
+        "max_key_length": st.integers(1, 24),
+        "max_value_length": st.integers(1, 60),
+        "max_depth": st.integers(1, 5),
+        "max_index": st.integers(1, 110),
+    }
+    return st.builds(
+        WireLimits, **{k: v | st.just(getattr(DEFAULT_LIMITS, k)) for k, v in small.items()}
+    )
+
+
+@given(queries(), limits())
+def test_both_paths_agree_under_any_limits(query: str, caps: WireLimits) -> None:
+    both(query, caps)
+
+
+@pytest.mark.parametrize("case", VALIDATE, ids=[c["id"] for c in VALIDATE])
+def test_both_paths_agree_on_the_vectors(case: dict[str, Any]) -> None:
+    got = both(case["query"])
+    assert [{"code": REASONS[r], "reason": r, "path": p} for r, p in got.reported] == case["errors"]
+
+
+@given(edge_pairs())
+def test_both_paths_agree_at_the_table_edges(pairs: list[tuple[str, str]]) -> None:
+    expected = outcome(lambda: decode_general(pairs))
+    assert outcome(lambda: decode_pairs(pairs)) == expected
+    assert outcome(lambda: decode_request(format_query(pairs))) == expected
+
+
+@given(valid_requests(), st.sampled_from([0, 1]))
+def test_the_general_path_round_trips(request: DescribeImagesRequest, base: Literal[0, 1]) -> None:
+    pairs = encode_request(request, base=base)
+    assert decode_general(pairs) == request
+    assert decode_pairs(pairs) == request
+    assert decode_request(list(reversed(pairs))) == request
+
+
+# --- the general path places what the tree holds -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # 1-based paths as sent, on both paths (the unknown key forces the general one).
+        (
+            "Filters.1.Name=image-type&Filters.1.Values.1=PUBLIC_IMAGE&Filters.1.Values.2=X"
+            "&Filters.2.Name=os&Filters.2.Values.1=",
+            [
+                ("unknown-filter-name", "Filters.2.Name"),
+                ("empty-filter-value", "Filters.2.Values.1"),
+                ("invalid-filter-value", "Filters.1.Values.2"),
+            ],
+        ),
+        (
+            "ImageIds.1=img-00000001&ImageIds.2=IMG&ImageIds.3=img-00000003&ImageIds.4=x",
+            [("malformed-image-id", "ImageIds.2"), ("malformed-image-id", "ImageIds.4")],
+        ),
+        # A misplaced first element: the base comes from the first placed one.
+        (
+            "ImageIds.1.x=a&ImageIds.2=img-0&ImageIds.3=img-00000003",
+            [("wrong-shape", "ImageIds.1.x"), ("malformed-image-id", "ImageIds.2")],
+        ),
+        (
+            "ImageIds.0.x=a&ImageIds.1=img-0",
+            [("wrong-shape", "ImageIds.0.x"), ("malformed-image-id", "ImageIds.1")],
+        ),
+        (
+            "Filters.1.Values.1=x&Filters.2.Values.2=y&Filters.2.Values.1=",
+            [
+                ("missing-filter-name", "Filters.1"),
+                ("missing-filter-name", "Filters.2"),
+                ("empty-filter-value", "Filters.2.Values.1"),
+            ],
+        ),
+        (
+            "Filters.0=x&Filters.1.Values.0=&Filters.1.Values.1=x",
+            [
+                ("wrong-shape", "Filters.0"),
+                ("missing-filter-name", "Filters.1"),
+                ("empty-filter-value", "Filters.1.Values.0"),
+            ],
+        ),
+        (
+            "Filters.1.Values.0.x=a&Filters.1.Values.1=&Filters.2.Name=&Filters.2.Values.1=a",
+            [
+                ("wrong-shape", "Filters.1.Values.0.x"),
+                ("missing-filter-name", "Filters.1"),
+                ("missing-filter-name", "Filters.2"),
+                ("empty-filter-value", "Filters.1.Values.1"),
+            ],
+        ),
+        (
+            "Filters.1.Name.x=a&Filters.1.Values.2=b&Filters.1.Values.1=a",
+            [("wrong-shape", "Filters.1.Name.x"), ("missing-filter-name", "Filters.1")],
+        ),
+        (
+            "Filters.0.0=a&Filters.1.Name=image-name&Filters.1.Values.0=x&Filters.1.Foo.Bar=1",
+            [("unknown-parameter", "Filters.0.0"), ("unknown-parameter", "Filters.1.Foo.Bar")],
+        ),
+        (
+            "Filters.Name.X=a&Filters.Values=b",
+            [("wrong-shape", "Filters.Name.X"), ("wrong-shape", "Filters.Values")],
+        ),
+        (
+            "Offset.0=1&Foo.0=1&Offset.1.x=2&Bar=",
+            [
+                ("wrong-shape", "Offset.0"),
+                ("wrong-shape", "Offset.1.x"),
+                ("unknown-parameter", "Foo.0"),
+                ("unknown-parameter", "Bar"),
+            ],
+        ),
+    ],
+)
+def test_misplaced_keys_and_indexes_as_sent(query: str, expected: list[tuple[str, str]]) -> None:
+    got = both("Action=DescribeImages&Version=2017-03-12&" + query)
+    assert got.error == "RequestError"
+    assert got.reported == expected
+
+
+def test_placing_keeps_the_pinned_messages() -> None:
+    got = both("Action=DescribeImages&Version=2017-03-12&Offset.0=1&ImageIds=x&Filters=y&Foo=1")
+    assert [message for _, _, message in got.report] == [
+        "Offset.0 does not fit the parameter's shape: Offset is a single value; send Offset=...",
+        "ImageIds does not fit the parameter's shape: ImageIds is a list of strings; "
+        "send ImageIds.0=img-...",
+        "Filters does not fit the parameter's shape: Filters is a list of objects; "
+        "send Filters.0.Name=... and Filters.0.Values.0=...",
+        "unknown parameter Foo",
+    ]
+
+
+# --- the fast path honours the caller's limits ----------------------------------------------------
+
+LIMIT_QUERIES = [
+    PLAIN_1,
+    "Action=DescribeImages&Version=2017-03-12"
+    + "".join(f"&ImageIds.{i}=img-{i:08d}" for i in range(12)),
+    "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-type"
+    "&Filters.0.Values.0=PUBLIC_IMAGE&Filters.1.Name=image-name&Filters.1.Values.0=a%2Fb"
+    "&Filters.1.Values.1=c&Filters.1.Values.2=d&Filters.2.Name=image-id"
+    "&Filters.2.Values.0=img-00000000&Filters.3.Name=image-type&Filters.3.Values.0=PUBLIC_IMAGE",
+    "Limit=5&Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-id",
+    "Action=DescribeImages&Version=2017-03-12&Region=" + "r" * 30,
+]
+
+
+def needs(query: str) -> dict[str, int]:
+    """The least limits under which ``query`` decodes: what each cap is measured on."""
+    pairs = parse_query(query)
+    return {
+        "max_query_bytes": len(query.encode()),
+        "max_pairs": len(pairs),
+        "max_key_length": max(len(k) for k, _ in pairs),
+        "max_value_length": max(len(v) for _, v in pairs),
+        "max_depth": max(k.count(".") + 1 for k, _ in pairs),
+        "max_index": max([1, *(int(s) for k, _ in pairs for s in k.split(".") if s.isdigit())]),
+    }
+
+
+@pytest.mark.parametrize("query", LIMIT_QUERIES)
+@pytest.mark.parametrize("cap", [f.name for f in fields(WireLimits)])
+def test_the_fast_path_honours_each_limit(paths: Paths, query: str, cap: str) -> None:
+    at_least = needs(query)[cap]
+    enough = replace(DEFAULT_LIMITS, **{cap: at_least})
+    assert paths.of(lambda: decode_request(query, limits=enough)) == []
+    assert both(query, enough) == both(query)
+    if at_least > 1:
+        tight = replace(DEFAULT_LIMITS, **{cap: at_least - 1})
+        assert both(query, tight).error == "WireError"
+        # decode_pairs takes pairs that passed parse_query under the same limits.
+        pairs = parse_or_none(query, tight)
+        if pairs is not None:
+            assert outcome(lambda: decode_pairs(pairs, limits=tight)) == outcome(
+                lambda: decode_general(pairs, limits=tight)
+            )
+
+
+def test_tight_limits_name_the_cap() -> None:
+    query = (
+        "Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-00000000&ImageIds.1=b&ImageIds.2=c"
+    )
+    cases = {
+        "max_pairs": ("too-large", ""),
+        "max_key_length": ("too-large", "ImageIds."),
+        "max_value_length": ("too-large", "Action"),
+        "max_index": ("index-out-of-range", "ImageIds.2"),
+        "max_depth": ("too-deep", "ImageIds.0"),
+        "max_query_bytes": ("too-large", ""),
+    }
+    for cap, (reason, path) in cases.items():
+        tight = replace(DEFAULT_LIMITS, **{cap: needs(query)[cap] - 1})
+        got = both(query, tight)
+        assert got.error == "WireError"
+        assert got.reported[0] == (reason, path), cap
+
+
+# --- input forms ---------------------------------------------------------------------------------
+
+
+Form = str | bytes | bytearray | memoryview
+
+
+def forms(query: str) -> Iterator[Form]:
+    """A query as str, bytes, bytearray and memoryview."""
+    raw = query.encode("utf-8")
+    yield from (query, raw, bytearray(raw), memoryview(raw))
+
+
+@given(queries())
+def test_every_input_form_decodes_alike(query: str) -> None:
+    assume(is_utf8(query) and not query.startswith(("/", "http")))  # a bare query
+    expected = outcome(lambda: decode_request(query))
+    for form in forms(query):
+        assert outcome(lambda: decode_request(form)) == expected  # noqa: B023 - called at once
+    bare = query.partition("#")[0]
+    expected = outcome(lambda: decode_request(bare))
+    for prefix in ("http://h/p?", "HTTPS://image.api.qcloud.com/v2/index.php?", "/?", "/p?"):
+        for form in forms(f"{prefix}{bare}#Limit=500&x"):
+            assert outcome(lambda: decode_request(form)) == expected  # noqa: B023
+
+
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        (
+            "http://h/p?Action=DescribeImages&Version=2017-03-12#f",
+            "Action=DescribeImages&Version=2017-03-12",
+        ),
+        ("http://h/p?q#f", "q"),
+        ("https://", ""),
+        ("https://h", ""),
+        ("http://h/p", ""),
+        ("/v2/index.php", ""),
+        ("/", ""),
+        ("/?Limit=5?x=1", "Limit=5?x=1"),
+        ("HtTp://h/?Limit=5", "Limit=5"),
+        ("http:/h/?Limit=5", "http:/h/?Limit=5"),  # not a URL: a bare query
+        ("httpx=1", "httpx=1"),
+        ("?Limit=5", "?Limit=5"),
+        ("#Limit=5", "#Limit=5"),
+    ],
+)
+def test_url_edges(url: str, query: str) -> None:
+    expected = both(query)
+    for form, part in zip(forms(url), forms(query), strict=True):
+        assert query_part(form, DEFAULT_LIMITS) == (part if isinstance(part, str) else bytes(part))
+        assert outcome(lambda: decode_request(form)) == expected  # noqa: B023 - called at once
+
+
+def test_a_url_longer_than_the_slack_is_not_searched() -> None:
+    caps = replace(DEFAULT_LIMITS, max_query_bytes=100)
+    query = "Action=DescribeImages&Version=2017-03-12"
+    head = "http://h/"
+    longest = "p" * (caps.max_query_bytes + 8192 - len(head) - len(query) - 1)
+    for form in forms(f"{head}{longest}?{query}"):
+        assert decode_request(form, limits=caps) == decode_request(query)
+    for form in forms(f"{head}{longest}p?{query}"):
+        got = outcome(lambda: decode_request(form, limits=caps))  # noqa: B023 - called at once
+        assert (got.error, got.reported) == ("WireError", [("too-large", "")])
+    with pytest.raises(WireError) as info:
+        decode_request("https://x/?" + "a" * (2 * 1024 * 1024))
+    assert [v.reason for v in info.value.violations] == ["too-large"]
+
+
+def test_pairs_input() -> None:
+    pairs = parse_query(PLAIN_1)
+    expected = decode_request(PLAIN_1)
+    assert decode_request(pairs) == expected
+    assert decode_request(iter(pairs)) == decode_request(tuple(pairs)) == expected
+    with pytest.raises(WireError) as info:
+        decode_request([("Action", "DescribeImages"), ("Version", "2017-03-12\n")])
+    assert [(v.reason, v.path) for v in info.value.violations] == [("control-character", "Version")]
+
+
+# --- plain_query_flat: the fast path's split agrees with parse_query ----------------------------
+
+
+def plain_query_dict(data: str | bytes) -> dict[str, str] | None:
+    """The pairs of a plain query as a dict (None when not plain or a key repeats)."""
+    flat = _fast.plain_query_flat(data)
+    if flat is None:
+        return None
+    got = dict(zip(flat[0::2], flat[1::2], strict=True))
+    return got if 2 * len(got) == len(flat) else None
+
+
+@given(st.one_of(wireish_queries(), wire_pairs().map(format_query), st.text(max_size=40)))
+def test_plain_query_flat_agrees_with_parse_query(query: str) -> None:
+    for given_query in (query, query.encode("utf-8", "surrogatepass")):
+        flat = _fast.plain_query_flat(given_query)
+        if flat is not None:
+            pairs = parse_or_none(given_query)
+            assert pairs is not None
+            assert flat == [part for pair in pairs for part in pair]
+
+
+def test_plain_query_flat_takes_plain_queries() -> None:
+    query = "Action=DescribeImages&Version=2017-03-12&Filters.1.Values.1=PRIVATE%5FIMAGE+X&"
+    want = dict(parse_query(query))
+    assert plain_query_dict(query) == want
+    assert plain_query_dict(query.encode("ascii")) == want
+    assert plain_query_dict("&&") == {}
+    assert plain_query_dict("") == {}
+    assert plain_query_dict("A=a+b&B=c") == {"A": "a b", "B": "c"}
+    assert plain_query_dict("A%41=1&B+C=%2b&D=%7e%7E%20") == {"AA": "1", "B C": "+", "D": "~~ "}
+    assert _fast.plain_query_flat("A=1&A=2") == ["A", "1", "A", "2"]
+    not_plain = ["A=é", "A&B=1", "A=b=c", "A=%ZZ", "A=%FF", "A=%00", "A=\x01", "A"]
+    not_plain += ["A=%", "A=%4", "A=%&B=1", "A=%0a", "A=%1F", "A=%7F", "A=%7f", "A=%E4%BD"]
+    not_plain += ["A=%%41", "A=1%"]
+    for query in not_plain:
+        assert _fast.plain_query_flat(query) is None, query
+        assert _fast.plain_query_flat(query.encode()) is None, query
+
+
+@pytest.mark.parametrize("cap", ["max_query_bytes", "max_pairs", "max_value_length"])
+def test_plain_query_flat_caps(cap: str) -> None:
+    query = "A=1&B=" + "v" * 10 + "&C=3"
+    at_least = {"max_query_bytes": len(query), "max_pairs": 3, "max_value_length": 10}[cap]
+    enough = replace(DEFAULT_LIMITS, **{cap: at_least})
+    assert _fast.plain_query_flat(query, enough) == ["A", "1", "B", "v" * 10, "C", "3"]
+    assert _fast.plain_query_flat(query, replace(enough, **{cap: at_least - 1})) is None
+    # The value cap is checked on the decoded values, which escapes make shorter.
+    escaped = "A=" + "%41" * 10
+    assert _fast.plain_query_flat(escaped, replace(DEFAULT_LIMITS, max_value_length=10))
+
+
+# --- the key table and the batch rule checks --------------------------------------------------
+
+
+def test_every_table_key_has_its_own_slot_in_encoding_order() -> None:
+    assert set(_fast._SLOT) == _TABLE
+    assert len(set(_fast._SLOT.values())) == len(_fast._SLOT)
+    assert max(_fast._SLOT.values()) < 256
+    big = DescribeImagesRequest(
+        image_ids=("img-00000000",) * (MAX_IMAGE_IDS + 1),
+        filters=(Filter("image-type", ("x",) * 6),) * (MAX_FILTERS + 1),
+        offset=1,
+        limit=1,
+    )
+    for base in (0, 1):
+        keys = [key for key, _ in encode_request(big, base=base)]
+        slots = [_fast._SLOT[key] for key in keys if key in _fast._SLOT]
+        assert slots == sorted(slots)
+
+
+@given(
+    st.lists(
+        image_ids() | st.text(alphabet="img-0123456789abcxyzAZ,é\u0661", max_size=14),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_the_batch_image_id_check_agrees_with_the_regex(values: list[str]) -> None:
+    assert _rules._all_image_ids(tuple(values)) is all(IMAGE_ID_RE.match(v) for v in values)
+
+
+@pytest.mark.parametrize("count", [1, 7, 8, 16, 100, 101, 300])
+def test_the_batch_image_id_check_at_every_size(count: int) -> None:
+    valid = tuple(f"img-{i:08x}" for i in range(count))
+    assert _rules._all_image_ids(valid) is True
+    rng = random.Random(count)
+    for bad in ("img-1234567", "img-123456789", "img-1234567,", "imh-12345678", "img-1234567A"):
+        broken = list(valid)
+        broken[rng.randrange(count)] = bad
+        assert _rules._all_image_ids(tuple(broken)) is False, bad
+    if count > 1:  # lengths that shift but keep the joined length
+        assert _rules._all_image_ids(("img-1234567", "ximg-12345678", *valid[2:])) is False
+        assert _rules._all_image_ids(("img-1234567-", "img-1234567", *valid[2:])) is False
