@@ -177,20 +177,10 @@ def _kind(item: object) -> str:
 # --- pairs -> str (spec/README.md §1.9) -----------------------------------------------------
 
 
-def _quote_table() -> tuple[str, ...]:
-    table = []
-    for byte in range(256):
-        char = chr(byte)
-        if byte < 128 and SAFE_RE.match(char):
-            table.append(char)
-        elif char == " ":
-            table.append("+")
-        else:
-            table.append(f"%{byte:02X}")
-    return tuple(table)
-
-
-_QUOTE = _quote_table()
+# Each byte as quote_plus writes it: the unreserved ASCII characters as they are, space as
+# "+", every other byte as %XX (upper-case hex).
+_QUOTE = [chr(b) if b < 128 and SAFE_RE.match(chr(b)) else f"%{b:02X}" for b in range(256)]
+_QUOTE[0x20] = "+"
 
 
 def quote(text: str) -> str:
@@ -227,10 +217,7 @@ def format_query(pairs: Iterable[tuple[str, str]], *, limits: WireLimits = DEFAU
     good = checked_pairs(pairs, limits, ranked)
     if ranked:
         raise WireError(v for _, _, v in ranked)
-    safe = SAFE_RE.match
-    query = "&".join(
-        [f"{k if safe(k) else quote(k)}={v if safe(v) else quote(v)}" for _, k, v in good]
-    )
+    query = "&".join([f"{quote(k)}={quote(v)}" for _, k, v in good])
     # ASCII, so its length is its size in bytes.
     if len(query) > limits.max_query_bytes:
         _refuse_size(str(len(query)), limits.max_query_bytes)

@@ -262,10 +262,11 @@ def _insert(
     while True:
         seg = segs[depth]
         child = node.children.get(seg)
-        if child is None:
-            if depth < last:
-                child = _Chain(segs, depth + 1, len(segs), value, position, key)
-            node.add(seg, child or value, position, key)
+        if child is None:  # new from here on: the leaf, or a chain down to it
+            below = (
+                value if depth == last else _Chain(segs, depth + 1, len(segs), value, position, key)
+            )
+            node.add(seg, below, position, key)
             return None
         if depth == last:
             if isinstance(child, str):
@@ -356,6 +357,8 @@ def _bad_index_start(path: str, seg: str) -> Violation:
 
 # --- tree -> pairs ---------------------------------------------------------------------------
 
+_NAME = "([A-Za-z][A-Za-z0-9]*)"
+
 # An open container while flattening: its key, the depth of its children, whether it is a
 # mapping (else a list), and its children as (name or index, node).
 _Frame = tuple[str, int, bool, Iterator[tuple[object, object]]]
@@ -401,7 +404,8 @@ def flatten(
         if not named:
             key = f"{path}.{seg}"
         elif isinstance(seg, str):
-            key = f"{path}.{seg}" if path else str.__str__(seg)
+            seg = str.__str__(seg)  # a plain str, even from a str subclass
+            key = f"{path}.{seg}" if path else seg
         else:
             where = quoted(path) if path else "the tree"
             message = f"a member name of {where} is {type(seg).__name__}, not str"
@@ -420,9 +424,7 @@ def flatten(
             problems.append(_out_of_range(str(seg), key, limits))
         elif named and not NAME_RE.match(cast(str, seg)):
             where = f" in {quoted(path)}" if path else ""
-            message = f"the member name {quoted(cast(str, seg))}{where} is not a name " + (
-                "([A-Za-z][A-Za-z0-9]*)"
-            )
+            message = f"the member name {quoted(cast(str, seg))}{where} is not a name {_NAME}"
             problems.append(violation("bad-key", key, message))
         elif isinstance(found, str):
             out.append((key, found))

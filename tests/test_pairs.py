@@ -95,6 +95,16 @@ def test_parse_query_accepts_bytearray_and_memoryview() -> None:
     assert parse_query(memoryview(query)) == want
 
 
+def test_a_memoryview_is_measured_in_bytes() -> None:
+    view = memoryview(b"A=1&").cast("H")  # 2 elements of 2 bytes
+    assert (len(view), view.nbytes) == (2, 4)
+    assert parse_query(view, limits=WireLimits(max_query_bytes=4)) == [("A", "1")]
+    error = wire_error(parse_query, view, limits=WireLimits(max_query_bytes=3))
+    assert error.violations[0].message == (
+        "the query is 4 bytes; at most 3 are allowed (max_query_bytes)"
+    )
+
+
 def test_parse_query_refuses_other_types() -> None:
     error = wire_error(parse_query, 12)
     assert reported(error) == [("bad-pair", "")]
@@ -232,8 +242,10 @@ def test_unflatten_applies_the_text_caps_to_pairs() -> None:
 
 
 def test_unflatten_refuses_too_many_pairs_without_reading_them_all() -> None:
-    endless = (("A", "x") for _ in itertools.count())
+    read = itertools.count()
+    endless = (("A", "x") for _ in read)
     error = wire_error(unflatten, endless)
+    assert next(read) == 513  # max_pairs + 1 were read, and no more
     assert reported(error) == [("too-large", "")]
     assert error.violations[0].message == (
         "more than 512 pairs were given; at most 512 are allowed (max_pairs)"
@@ -261,6 +273,7 @@ def test_wire_limits_accept_one_and_are_frozen() -> None:
     [
         (("A", 1), "(str, int)"),
         (("A",), "(str)"),
+        (("A", "b", "c"), "(str, str, str)"),
         (("A", "b", "c", "d"), "(str, str, str, ...)"),
         (["A", "b"], "list"),
         (None, "NoneType"),
@@ -515,3 +528,24 @@ def test_quote_refuses_what_it_cannot_encode() -> None:
     ]
     assert described(wire_error(quote, 5)) == [("bad-pair", "", "quote takes a str, not int")]
     assert described(wire_error(quote, b"a")) == [("bad-pair", "", "quote takes a str, not bytes")]
+
+
+# --- messages: a hostile key is cut, never echoed whole --------------------------------------
+
+
+@pytest.mark.parametrize(("length", "shown"), [(60, "'{}'"), (61, "'{}'...")])
+def test_keys_are_quoted_whole_up_to_60_characters(length: int, shown: str) -> None:
+    key = "K" * length
+    error = wire_error(unflatten, [(key, "x"), (key, "y")])
+    assert error.violations[0].message == shown.format("K" * 60) + " is sent more than once"
+
+
+@pytest.mark.parametrize(("length", "shown"), [(54, "'{}\\ud800'"), (55, "'{}\\ud8...")])
+def test_keys_that_are_not_utf8_are_quoted_whole_up_to_62_characters(
+    length: int, shown: str
+) -> None:
+    # repr of the key: quote, the K's, a 6-character \\ud800, quote: 62 characters for 54 K's.
+    key = "K" * length + "\ud800"
+    want = f"the key {shown.format('K' * length)} is not valid UTF-8"
+    assert wire_error(parse_query, f"{key}=1").violations[0].message == want
+    assert wire_error(unflatten, [(key, "1")]).violations[0].message == want

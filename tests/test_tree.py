@@ -513,8 +513,9 @@ class Text(str):
 
 
 def test_flatten_leaves_are_plain_decimal_and_text() -> None:
-    pairs = flatten({"A": Colour.RED, "B": Text("b"), "C": -3, "D": ("x",), Text("E"): "e"})
-    assert pairs == [("A", "7"), ("B", "b"), ("C", "-3"), ("D.0", "x"), ("E", "e")]
+    tree = {"A": Colour.RED, "B": Text("b"), "C": -3, "D": ("x",), Text("E"): {Text("F"): "f"}}
+    pairs = flatten(tree)
+    assert pairs == [("A", "7"), ("B", "b"), ("C", "-3"), ("D.0", "x"), ("E.F", "f")]
     assert all(type(k) is str and type(v) is str for k, v in pairs)
 
 
