@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import islice
 from typing import NoReturn
 from urllib.parse import unquote_to_bytes
@@ -18,10 +18,10 @@ from ._grammar import (
     SAFE_RE,
     Pairs,
     WireLimits,
+    bad_utf8_key,
     check_key,
     check_value,
     is_utf8,
-    printable,
     quoted,
     too_large,
 )
@@ -98,10 +98,9 @@ def _decode(raw: str, key: str | None, out: list[Violation], from_bytes: bool) -
     if not raw.isascii() and not is_utf8(raw):
         # Lone surrogates: undecodable bytes (from_bytes) or a str that is not text.
         if key is None:
-            path = printable(raw, from_bytes)
-            shown = repr(raw.encode("utf-8", "surrogateescape"))[1:] if from_bytes else repr(raw)
-            what = f"the key {shown if len(shown) <= 62 else shown[:60] + '...'}"
-        out.append(violation("bad-utf8", path, f"{what} is not valid UTF-8"))
+            out.append(bad_utf8_key(raw, from_bytes))
+        else:
+            out.append(violation("bad-utf8", path, f"{what} is not valid UTF-8"))
         return None
     if "%" not in raw:  # the fast path: nothing to unquote
         return raw.replace("+", " ")
@@ -139,11 +138,15 @@ def check_pairs(
 def checked_pairs(
     pairs: object, limits: WireLimits, ranked: list[Ranked]
 ) -> list[tuple[int, str, str]]:
-    """Each item that is a (str, str) pair within the caps, with its position."""
-    if not isinstance(pairs, Iterable):
-        raise WireError(
-            [violation("bad-pair", "", f"pairs are iterable, not {type(pairs).__name__}")]
-        )
+    """Each item that is a (str, str) pair within the caps, with its position; a violation
+    in ``ranked`` for each other item (spec/README.md §1.6, §1.7)."""
+    if isinstance(pairs, (str, bytes, bytearray, memoryview, Mapping)) or not isinstance(
+        pairs, Iterable
+    ):
+        # A str or a mapping is iterable, but not of pairs: refused as a whole.
+        hint = "; pass its .items()" if isinstance(pairs, Mapping) else ""
+        what = f"pairs are an iterable of (str, str) tuples, not {type(pairs).__name__}{hint}"
+        raise WireError([violation("bad-pair", "", what)])
     taken: list[object] = list(islice(pairs, limits.max_pairs + 1))
     if len(taken) > limits.max_pairs:
         what = f"more than {limits.max_pairs} pairs were given"
@@ -157,11 +160,10 @@ def checked_pairs(
             and isinstance(item[0], str)
             and isinstance(item[1], str)
         ):
-            found.append(
-                violation("bad-pair", "", f"a pair is a (str, str) tuple, not {_kind(item)}")
-            )
+            what = f"item {position} of the pairs is {_kind(item)}, not a (str, str) pair"
+            found.append(violation("bad-pair", "", what))
         elif check_key(item[0], limits, found) and check_value(item[0], item[1], limits, found):
-            good.append((position, item[0], item[1]))
+            good.append((position, str.__str__(item[0]), str.__str__(item[1])))
         ranked.extend((position, 0, v) for v in found)
     return good
 
@@ -172,39 +174,51 @@ def _kind(item: object) -> str:
     return type(item).__name__
 
 
-
-def _quote_table() -> tuple[str, ...]:
-    table = []
-    for byte in range(256):
-        char = chr(byte)
-        if byte < 128 and SAFE_RE.match(char):
-            table.append(char)
-        elif char == " ":
-            table.append("+")
-        else:
-            table.append(f"%{byte:02X}")
-    return tuple(table)
+# --- pairs -> str (spec/README.md §1.9) -----------------------------------------------------
 
 
-_QUOTE = _quote_table()
+# Each byte as quote_plus writes it: the unreserved ASCII characters as they are, space as
+# "+", every other byte as %XX (upper-case hex).
+_QUOTE = [chr(b) if b < 128 and SAFE_RE.match(chr(b)) else f"%{b:02X}" for b in range(256)]
+_QUOTE[0x20] = "+"
 
 
 def quote(text: str) -> str:
-    """``urllib.parse.quote_plus(text, safe="")``, byte for byte, faster when nothing escapes."""
-    if SAFE_RE.match(text):
-        return text
-    return "".join([_QUOTE[b] for b in text.encode("utf-8")])
+    """``urllib.parse.quote_plus(text, safe="")``, byte for byte, faster when nothing escapes.
+
+    >>> quote("Ubuntu 22.04/x86")
+    'Ubuntu+22.04%2Fx86'
+    """
+    given: object = text
+    if not isinstance(given, str):
+        what = f"quote takes a str, not {type(given).__name__}"
+        raise WireError([violation("bad-pair", "", what)])
+    if SAFE_RE.match(given):
+        return given
+    try:
+        data = given.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WireError(
+            [violation("bad-utf8", "", f"the text {quoted(given)} is not valid UTF-8")]
+        ) from None
+    return "".join([_QUOTE[b] for b in data])
 
 
-def format_query(pairs: Iterable[tuple[str, str]]) -> str:
+def format_query(pairs: Iterable[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS) -> str:
     """Percent-encode pairs exactly as ``urllib.parse.urlencode(pairs)`` does.
+
+    Refuses, with :class:`WireError`, what :func:`parse_query` (with the same ``limits``)
+    would refuse, so that it gives back exactly ``pairs`` (spec/README.md §1.9).
 
     >>> format_query([("Filters.0.Values.0", "Ubuntu 22.04/x86")])
     'Filters.0.Values.0=Ubuntu+22.04%2Fx86'
     """
-    safe = SAFE_RE.match
-    return "&".join(
-        [f"{k if safe(k) else quote(k)}={v if safe(v) else quote(v)}" for k, v in pairs]
-    )
-
-
+    ranked: list[Ranked] = []
+    good = checked_pairs(pairs, limits, ranked)
+    if ranked:
+        raise WireError(v for _, _, v in ranked)
+    query = "&".join([f"{quote(k)}={quote(v)}" for _, k, v in good])
+    # ASCII, so its length is its size in bytes.
+    if len(query) > limits.max_query_bytes:
+        _refuse_size(str(len(query)), limits.max_query_bytes)
+    return query
