@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from ._catalog import CatalogError, parse_catalog
 from ._errors import DescribeImagesError, ServiceError, UsageError
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
-from ._spec import ACTION, VERSION
+from ._spec import ACTION, METHODS, VERSION
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -374,7 +374,7 @@ def run_conformance(
     method other than GET or POST, or a timeout that is not a finite number > 0.
     """
     _check_url(url)
-    if method not in ("GET", "POST"):
+    if method not in METHODS:
         raise UsageError(f"method must be GET or POST, not {method!r}")
     if type(timeout) not in (int, float) or not 0 < timeout < math.inf:
         raise UsageError(f"timeout must be a finite number of seconds > 0, not {timeout!r}")

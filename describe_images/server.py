@@ -31,7 +31,7 @@ from ._pairs import parse_query
 from ._query import answer_request
 from ._response import Image
 from ._signing import Verifier
-from ._spec import ACTION, PATH, VERSION
+from ._spec import ACTION, METHODS, PATH, VERSION
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -181,7 +181,7 @@ def _answer(
         raise _HttpRefusal(
             "405 Method Not Allowed",
             f"{_echo(method, quote=False)} is not allowed; use GET or POST",
-            ("Allow", "GET, POST"),
+            ("Allow", ", ".join(METHODS)),
         )
     request_id = _request_id()
     try:
@@ -418,3 +418,7 @@ def serve(
     finally:
         httpd.server_close()
     _write(stream, "describe-images: stopped")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Final, TextIO
 
+from .._spec import METHODS
 from . import EXIT_FAILED, EXIT_OK, write_line
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ SERVE_HINT: Final = "describe-images serve --catalog spec/vectors/query.json"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="the endpoint, e.g. http://127.0.0.1:8000/v2/index.php")
     parser.add_argument(
-        "--method", choices=("GET", "POST"), default="GET", help="how to send (default GET)"
+        "--method", choices=METHODS, default="GET", help="how to send (default GET)"
     )
 
 

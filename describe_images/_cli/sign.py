@@ -17,14 +17,14 @@ from typing import Final, TextIO
 from .._errors import UsageError
 from .._grammar import is_utf8
 from .._signing import signed_query
-from .._spec import HOST, PATH
+from .._spec import ENDPOINT, METHODS, SIGNATURE_METHODS
 from . import EXIT_OK, write_line
 from ._inputs import argument, http_url, request_from_json
 
 NAME: Final = "sign"
 ENV_SECRET_ID: Final = "TENCENTCLOUD_SECRET_ID"
 ENV_SECRET_KEY: Final = "TENCENTCLOUD_SECRET_KEY"
-DEFAULT_ENDPOINT: Final = f"https://{HOST}{PATH}"
+DEFAULT_ENDPOINT: Final = ENDPOINT
 # The endpoint is signed as written and sent as written: printable ASCII, as an HTTP
 # request line and Host header carry it (an IDN host in its xn-- form).
 _URL_TEXT_RE: Final = re.compile(r"[!-~]+")
@@ -33,9 +33,9 @@ _URL_TEXT_RE: Final = re.compile(r"[!-~]+")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("request", help="the JSON request, or - for stdin")
     parser.add_argument("--region", default=None)
-    parser.add_argument("--method", choices=("GET", "POST"), default="GET")
+    parser.add_argument("--method", choices=METHODS, default="GET")
     parser.add_argument(
-        "--signature-method", choices=("HmacSHA1", "HmacSHA256"), default="HmacSHA256"
+        "--signature-method", choices=SIGNATURE_METHODS, default="HmacSHA256"
     )
     parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT)
 

@@ -15,6 +15,7 @@ from typing import Final, TextIO
 from .._errors import UsageError
 from .._pairs import parse_query
 from .._signing import DEFAULT_MAX_SKEW, verify
+from .._spec import METHODS
 from . import EXIT_OK, write_json
 from ._inputs import argument, http_url, load_credentials, path, seconds, unix_time
 
@@ -26,7 +27,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--credentials", type=path, required=True, help="a JSON file {SecretId: SecretKey}"
     )
-    parser.add_argument("--method", choices=("GET", "POST"), default="GET")
+    parser.add_argument("--method", choices=METHODS, default="GET")
     parser.add_argument("--data", help="the POST form body (the URL's query is then ignored)")
     parser.add_argument(
         "--max-skew", type=seconds, default=DEFAULT_MAX_SKEW, help="seconds (default 300)"
