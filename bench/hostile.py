@@ -74,8 +74,8 @@ def _long_key(i: int) -> str:
     return key + "y" * (KEY - len(key))
 
 
-def shapes() -> dict[str, str]:
-    """Each hostile shape: a name -> its query (text)."""
+def shapes() -> dict[str, str | bytes]:
+    """Each hostile shape: a name -> its query (text, or bytes that are not UTF-8)."""
     deep_zeros = "." + ".".join(["0"] * (DEPTH - 1))
     deep_names = "." + ".".join("abcdefgh"[: DEPTH - 1])
     value = "v" * VALUE
@@ -127,21 +127,26 @@ def shapes() -> dict[str, str]:
         "keys over max_key_length": _fill(lambda i: f"K{i}".ljust(KEY + 1, "k")),
         "values over max_value_length": _fill(lambda i: f"V{i}=" + "v" * (VALUE + 1)),
         "controls at the end of long values": _fill(lambda i: f"V{i}=" + "v" * 120 + "%7F"),
+        "raw bytes that are not UTF-8": b"&".join(
+            f"K{i}".encode() + b"\xff=\xfe" + b"v" * 100 for i in range(PAIRS)
+        ).ljust(BYTES // 2, b"&"),
     }
 
 
-def _codec(query: str) -> None:
+def _codec(query: str | bytes) -> None:
     with suppress(WireError):
         unflatten(parse_query(query))
 
 
-def _decode(query: str) -> None:
+def _decode(query: str | bytes) -> None:
     with suppress(DescribeImagesError):
         decode_request(query)
 
 
-def _qsl(query: str) -> None:
-    parse_qsl(query, keep_blank_values=True)
+def _qsl(query: str | bytes) -> None:
+    # parse_qsl refuses bytes that are not ASCII: give it the text parse_query reads.
+    text = query.decode("utf-8", "surrogateescape") if isinstance(query, bytes) else query
+    parse_qsl(text, keep_blank_values=True)
 
 
 def best_of(calls: tuple[Callable[[], None], ...], repeat: int, number: int) -> list[float]:
@@ -167,8 +172,9 @@ def main() -> int:
     for name, query in shapes().items():
         if args.only and args.only not in name:
             continue
-        size = len(query.encode("utf-8"))
-        assert size <= BYTES and len([s for s in query.split("&") if s]) <= PAIRS, name
+        data = query if isinstance(query, bytes) else query.encode("utf-8")
+        size = len(data)
+        assert size <= BYTES and len([s for s in data.split(b"&") if s]) <= PAIRS, name
         codec, decode, qsl = best_of(
             (partial(_codec, query), partial(_decode, query), partial(_qsl, query)),
             args.repeat,

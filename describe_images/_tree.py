@@ -80,19 +80,14 @@ def _segment_problem(seg: str, position: int, key: str, limits: WireLimits) -> V
     )
 
 
-# A key whose every segment is valid and whose every index has fewer digits than max_index
-# (so is below it) needs no look at its segments one by one: one match, the common case.
-_PLAIN_KEYS: dict[int, re.Pattern[str]] = {}
-
-
 def _plain_key_re(max_index: int) -> re.Pattern[str]:
+    """Keys whose every segment is valid and every index has fewer digits than
+    ``max_index`` (so is below it): one match decides the common case, and only other keys
+    are looked at segment by segment. (``re`` keeps the compiled pattern.)"""
     digits = len(str(max_index))
-    found = _PLAIN_KEYS.get(digits)
-    if found is None:
-        index = "0" if digits == 1 else f"0|[1-9][0-9]{{0,{digits - 2}}}"
-        name = "[A-Za-z][A-Za-z0-9]*"
-        found = _PLAIN_KEYS[digits] = re.compile(rf"{name}(?:\.(?:{name}|{index}))*\Z")
-    return found
+    index = "0" if digits == 1 else f"0|[1-9][0-9]{{0,{digits - 2}}}"
+    name = "[A-Za-z][A-Za-z0-9]*"
+    return re.compile(rf"{name}(?:\.(?:{name}|{index}))*\Z")
 
 
 def _key_problem(key: str, limits: WireLimits, plain: re.Pattern[str]) -> Violation | None:
@@ -116,6 +111,7 @@ class _Branch:
     branches are :class:`_Chain`."""
 
     __slots__ = ("built", "children", "depth", "first", "index", "odd")
+    built: Node  # set when the branch is built, before anything reads it
 
     def __init__(self, depth: int, index: bool) -> None:
         self.children: dict[str, _Branch | _Chain | Node] = {}  # built children replace their nodes
@@ -127,7 +123,6 @@ class _Branch:
         # the other kind, if any.
         self.index = index
         self.odd: str | None = None
-        self.built: Node = ""
 
     def add(self, seg: str, child: _Branch | _Chain | str, position: int, key: str) -> None:
         self.children[seg] = child
@@ -137,7 +132,7 @@ class _Branch:
 
     def path(self) -> str:
         key = self.first[next(iter(self.first))][1]
-        return ".".join(key.split(".", self.depth)[: self.depth])
+        return ".".join(key.split(".")[: self.depth])
 
 
 class _Chain:
@@ -208,10 +203,9 @@ class _Chain:
                 node = {seg: node}
             elif seg in ("0", "1"):
                 node = [node]
-            else:  # a list of one element, at index 2 or above
+            else:  # a list of one element, at index 2 or above (no tree is returned)
                 problem = _bad_index_start(".".join(segs[:depth]), seg)
                 ranked.append((self.position, depth, problem))
-                node = []
         return node
 
 
@@ -418,13 +412,14 @@ def flatten(
         found = _node(key, node, base, limits, problems)
         if found is None:
             continue
+        # Here a list's segment is an int, an object's a str.
         if depth > limits.max_depth:
             problems.append(_too_deep(key, limits))
-        elif not named and cast(int, seg) > limits.max_index:
+        elif isinstance(seg, int) and seg > limits.max_index:
             problems.append(_out_of_range(str(seg), key, limits))
-        elif named and not NAME_RE.match(cast(str, seg)):
+        elif isinstance(seg, str) and not NAME_RE.match(seg):
             where = f" in {quoted(path)}" if path else ""
-            message = f"the member name {quoted(cast(str, seg))}{where} is not a name {_NAME}"
+            message = f"the member name {quoted(seg)}{where} is not a name {_NAME}"
             problems.append(violation("bad-key", key, message))
         elif isinstance(found, str):
             out.append((key, found))
@@ -445,9 +440,9 @@ def _node(
     elif isinstance(node, int) and not isinstance(node, bool):
         text = _decimal(key, node, limits, problems)
     elif isinstance(node, Mapping) and node:
-        return True, iter(cast(Mapping[object, object], node).items())
+        return True, iter(node.items())
     elif isinstance(node, (list, tuple)) and node:
-        return False, enumerate(cast(Iterable[object], node), base)
+        return False, enumerate(node, base)
     else:
         problems.append(_unwritable(key, node))
         return None

@@ -93,6 +93,9 @@ CHAIN_CASES = [
     ["A.5.5.0=x", "A.5.5.1=y", "A.5.6=z"],  # ... and above a cut
     ["A.1.B.1=x", "A.1.B.2=y", "A.1.C=z"],
     ["A.0=x", "A.2=y", "B.1.1=z", "B.1.3=w"],
+    ["A.B.C.D=x", "A.X=y", "A.B.C=z"],  # a key ending inside the chain below a cut
+    ["A.B.5=x", "C.2=q", "A.X=y"],  # a list problem in the chain below a cut: its position
+    ["A.B.C.5=x", "A.X=y", "A.B.Y=z", "C.2=q"],  # ... and below a second cut
     ["K.a=1", "K.0=2"],
     ["K.0=1", "K.a=2", "K.b=3", "K.1=4"],
 ]
@@ -118,6 +121,12 @@ def test_chain_outcomes() -> None:
         ("duplicate-key", "A.B.C"),
     ]
     assert query_errors("A.5.5=x") == [("bad-index-start", "A.5"), ("bad-index-start", "A.5.5")]
+    # Names and indexes told apart by their first character ("A" is a name).
+    assert unflatten(parse_query("Z.A.z=1&Y.0.A=2&X.1.0=3")) == {
+        "Z": {"A": {"z": "1"}},
+        "Y": [{"A": "2"}],
+        "X": [["3"]],
+    }
     error = wire_error(unflatten, [("A.B.C", "x"), ("A.B", "y")])
     assert error.violations[0].message == (
         "'A.B' and 'A.B.C' use the same path both as a value and as a container"
@@ -140,7 +149,6 @@ def test_plain_keys_have_every_index_below_max_index(
     pattern = _tree._plain_key_re(max_index)
     assert [key for key in plain if pattern.match(key)] == plain
     assert [key for key in not_plain if pattern.match(key)] == []
-    assert _tree._plain_key_re(max_index) is pattern  # compiled once
 
 
 @given(hostile_pair_items())
@@ -212,6 +220,15 @@ def test_index_messages() -> None:
     assert error.violations[0].message == "list 'A' starts at index 3; a list starts at 0 or 1"
 
 
+@pytest.mark.parametrize(("digits", "shown"), [(20, "9" * 20), (21, "9" * 20 + "... (21 digits)")])
+def test_long_indexes_are_shown_whole_up_to_20_digits(digits: int, shown: str) -> None:
+    key = "A." + "9" * digits
+    error = wire_error(unflatten, [(key, "x")])
+    assert error.violations[0].message == (
+        f"index {shown} in {key!r} is above the maximum 9999 (max_index)"
+    )
+
+
 def test_a_5000_digit_index_is_refused_by_its_length() -> None:
     limits = WireLimits(max_key_length=10_000)
     key = "A." + "1" * 5000
@@ -222,6 +239,23 @@ def test_a_5000_digit_index_is_refused_by_its_length() -> None:
         "(max_index)"
     )
     assert query_errors(f"{key}=x", limits) == [("index-out-of-range", key)]
+
+
+@pytest.mark.parametrize(
+    ("key", "canonical"),
+    [
+        ("A.00", "0"),
+        ("A.007", "7"),
+        ("A.0" + "1" * 20, "1" * 20),
+        ("A.0" + "1" * 21, "its digits without the leading zeros"),
+    ],
+)
+def test_leading_zero_messages(key: str, canonical: str) -> None:
+    error = wire_error(unflatten, [(key, "x")])
+    seg = key[2:]
+    assert error.violations[0].message == (
+        f"index {seg!r} in {key!r} has a leading zero; write it as {canonical}"
+    )
 
 
 def test_a_5000_digit_index_with_a_leading_zero_is_bad_index() -> None:
@@ -300,7 +334,7 @@ def naive_pairs(tree: Mapping[str, object], base: int) -> list[tuple[str, str]] 
     while stack:
         key, node = stack.pop()
         if isinstance(node, str) or (isinstance(node, int) and not isinstance(node, bool)):
-            out.append((key, normal(node)))  # type: ignore[arg-type]  # normal gives str here
+            out.append((key, cast(str, normal(node))))  # text or an integer: text
             continue
         if isinstance(node, Mapping) and (node or not key):
             names = list(node)
@@ -644,6 +678,24 @@ def test_flatten_applies_the_text_caps_of_its_limits() -> None:
     ]  # fmt: skip
 
 
+def test_flatten_measures_integers_far_past_the_cap_from_their_bits() -> None:
+    # 1024 has 11 bits, so at least 4 digits: past max_value_length + 1, not converted.
+    limits = WireLimits(max_value_length=2)
+    assert flatten_described({"A": 1024}, limits=limits) == [
+        ("too-large", "A", "the value of 'A' is at least 4 characters long; "
+            "at most 2 are allowed (max_value_length)")
+    ]  # fmt: skip
+    assert flatten_described({"A": 1023}, limits=limits) == [
+        ("too-large", "A", "the value of 'A' is 4 characters long; "
+            "at most 2 are allowed (max_value_length)")
+    ]  # fmt: skip
+    assert flatten({"A": 0, "B": 99, "C": -9}, limits=limits) == [
+        ("A", "0"),
+        ("B", "99"),
+        ("C", "-9"),
+    ]
+
+
 def test_flatten_writes_integers_longer_than_python_converts_at_once() -> None:
     # Python's int-to-str conversion refuses past 4,300 digits; a cap above that is honoured.
     limits = WireLimits(max_value_length=6000, max_query_bytes=10_000)
@@ -652,16 +704,17 @@ def test_flatten_writes_integers_longer_than_python_converts_at_once() -> None:
 
 
 def test_flatten_reports_every_problem_in_tree_order() -> None:
-    tree = {"A": None, "B": ["ok", "\x00"], "C": {"d_e": "x"}, "D": "ok", "E": []}
+    tree = {"A": None, "B": ["ok", "\x00"], "C": {"d_e": "x", 1: "y"}, "D": "ok", "E": []}
     assert reported(wire_error(flatten, tree)) == [
-        ("bad-pair", "A"), ("control-character", "B.1"), ("bad-key", "C.d_e"), ("bad-pair", "E")
+        ("bad-pair", "A"), ("control-character", "B.1"), ("bad-key", "C.d_e"), ("bad-pair", "C"),
+        ("bad-pair", "E"),
     ]  # fmt: skip
 
 
 @pytest.mark.parametrize("base", [2, -1, True, False, 0.0, "0", None])
 def test_flatten_refuses_a_base_other_than_0_or_1(base: object) -> None:
     with pytest.raises(UsageError) as info:
-        flatten({"A": "1"}, base=base)  # type: ignore[arg-type]
+        flatten({"A": "1"}, base=base)  # type: ignore[arg-type]  # hostile on purpose
     assert str(info.value) == f"base must be 0 or 1, not {base!r}"
 
 
