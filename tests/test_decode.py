@@ -457,6 +457,32 @@ def test_the_general_path_round_trips(request: DescribeImagesRequest, base: Lite
                 ("empty-filter-value", "Filters.2.Values.1"),
             ],
         ),
+        # Rule order, then wire order: the first key under each path (spec/README.md §2.4).
+        (
+            "Filters.1.Values.0=x&Filters.0.Values.0=y",
+            [("missing-filter-name", "Filters.1"), ("missing-filter-name", "Filters.0")],
+        ),
+        (
+            "".join(f"Filters.1.Values.{j}=x&" for j in range(6))
+            + "Filters.0.Name=image-name&Filters.1.Name=image-name&"
+            + "".join(f"Filters.0.Values.{j}=x&" for j in range(6)),
+            [
+                ("too-many-filter-values", "Filters.1.Values"),
+                ("too-many-filter-values", "Filters.0.Values"),
+            ],
+        ),
+        (
+            "Filters.0.Values.1=&Filters.0.Values.2=x",
+            [("missing-filter-name", "Filters.0"), ("empty-filter-value", "Filters.0.Values.1")],
+        ),
+        (
+            "Filters.0.Values.0=x&Filters.1.Values.1=&Filters.1.Values.0=y",
+            [
+                ("missing-filter-name", "Filters.0"),
+                ("missing-filter-name", "Filters.1"),
+                ("empty-filter-value", "Filters.1.Values.1"),
+            ],
+        ),
         (
             "Filters.0=x&Filters.1.Values.0=&Filters.1.Values.1=x",
             [
