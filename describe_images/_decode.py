@@ -123,12 +123,10 @@ def _place_filters(items: list[Node], sent: frozenset[str], placed: Placed) -> l
         if not isinstance(item, dict):
             continue
         name, values = item.get("Name"), item.get("Values")
-        strings: list[str] = []
-        index: list[int] = []
-        if isinstance(values, list):
-            index = [q for q, value in enumerate(values) if isinstance(value, str)]
-            strings = [value for value in values if isinstance(value, str)]
+        listed = values if isinstance(values, list) else []
+        index = [q for q, value in enumerate(listed) if isinstance(value, str)]
         if isinstance(name, str) or index:
+            strings = [value for value in listed if isinstance(value, str)]
             found.append((p, name if isinstance(name, str) else None, strings, index))
     if not found:
         return []
@@ -144,11 +142,9 @@ def _place_filters(items: list[Node], sent: frozenset[str], placed: Placed) -> l
         here = f"Filters.{p + base}"
         if name is not None:
             taken.append(f"{here}.Name")
-        sent_index = index
-        if index:
-            start = 0 if f"{here}.Values.{index[0]}" in sent else 1
-            sent_index = [q + start for q in index]
-            taken += [f"{here}.Values.{q}" for q in sent_index]
+        start = 0 if index and f"{here}.Values.{index[0]}" in sent else 1
+        sent_index = [q + start for q in index]
+        taken += [f"{here}.Values.{q}" for q in sent_index]
         filters.append(Filter(name or "", tuple(strings)))
         filter_index.append(p + base)
         value_index.append(sent_index)

@@ -41,6 +41,14 @@ _PLAIN_TABLE = bytes(range(256)).translate(bytes.maketrans(b"&=+%", b"\x01\x01 =
 _NOT_PLAIN_ESCAPE = re.compile(rb"%(?:[01]|7[Ff]|(?![0-9A-Fa-f]{2}))")
 
 
+def _alternating(raw: bytes) -> int:
+    """How many pairs ``raw`` has when its separators are exactly "=&=&...=" once the
+    rest is deleted (a control left over means it is not plain), else 0."""
+    separators = raw.translate(None, _NOT_SEPARATORS)
+    count = separators.count(b"=")
+    return count if separators == b"=&" * (count - 1) + b"=" else 0
+
+
 def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> list[str] | None:
     """A *plain* query as one flat list ``[key, value, key, value, ...]``, or None when the
     full parser is needed.
@@ -64,15 +72,13 @@ def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> 
             return None
     if len(raw) > limits.max_query_bytes:
         return None
-    separators = raw.translate(None, _NOT_SEPARATORS)
-    count = separators.count(b"=")
-    if separators != b"=&" * (count - 1) + b"=":
+    count = _alternating(raw)
+    if not count:
         # Empty segments (a leading or trailing "&", "&&") are skipped (spec/README.md
         # §1.1): drop them and look again. Anything else is not plain.
         raw = b"&".join([segment for segment in raw.split(b"&") if segment])
-        separators = raw.translate(None, _NOT_SEPARATORS)
-        count = separators.count(b"=")
-        if separators != b"=&" * (count - 1) + b"=":
+        count = _alternating(raw)
+        if not count:
             return None if raw else []
     if count > limits.max_pairs:
         return None
@@ -193,28 +199,21 @@ _NAMES = bytes(range(_FILTERS, _SCALARS, _FIELDS))
 # One filter: its Name's slot, then its Values' slots (findall splits the filters' slots).
 _FILTER_RE = re.compile(b"[%s][^%s]*" % (re.escape(_NAMES), re.escape(_NAMES)))
 
-
-def _filter_slots() -> dict[bytes, tuple[int, range, int, int, int]]:
-    """Every filter a plan takes, by its slots (its Name's, then its Values'): its index,
-    the indexes of its values, how many slots it has, and for Plan.needs its largest index
-    and its longest key."""
-    table = {}
-    for i, name in enumerate(_NAMES):
-        for start in (0, 1):
-            for count in range(start, _FIELDS - start):
-                slots = bytes([name, *range(name + 1 + start, name + 1 + start + count)])
-                longest = max(len(_KEY_AT[slot]) for slot in slots)
-                table[slots] = (
-                    i,
-                    range(start, start + count),
-                    1 + count,
-                    max(i, start + count - 1),
-                    longest,
-                )
-    return table
-
-
-_FILTER_SLOTS = _filter_slots()
+# Every filter a plan takes, by its slots (its Name's, then its Values'): its index, the
+# indexes of its values, how many slots it has, and for Plan.needs its largest index and
+# its longest key (its last: a value's key is longer than the Name's).
+_FILTER_SLOTS = {
+    bytes([name, *range(name + 1 + start, name + 1 + start + count)]): (
+        i,
+        range(start, start + count),
+        1 + count,
+        max(i, start + count - 1),
+        len(_KEY_AT[name + start + count]),
+    )
+    for i, name in enumerate(_NAMES)
+    for start in (0, 1)
+    for count in range(start, _FIELDS - start)
+}
 
 
 class Plan:

@@ -41,10 +41,12 @@ from describe_images._spec import (
     IMAGE_KEYS,
     MAX_FILTERS,
     MAX_IMAGE_IDS,
+    MAX_OFFSET,
     NAME_KEYS,
     SCALAR_PARAMETERS,
     VALUE_KEYS,
 )
+from describe_images.wire import quote
 from tests.strategies import (
     edge_pairs,
     image_ids,
@@ -455,6 +457,32 @@ def test_the_general_path_round_trips(request: DescribeImagesRequest, base: Lite
                 ("empty-filter-value", "Filters.2.Values.1"),
             ],
         ),
+        # Rule order, then wire order: the first key under each path (spec/README.md §2.4).
+        (
+            "Filters.1.Values.0=x&Filters.0.Values.0=y",
+            [("missing-filter-name", "Filters.1"), ("missing-filter-name", "Filters.0")],
+        ),
+        (
+            "".join(f"Filters.1.Values.{j}=x&" for j in range(6))
+            + "Filters.0.Name=image-name&Filters.1.Name=image-name&"
+            + "".join(f"Filters.0.Values.{j}=x&" for j in range(6)),
+            [
+                ("too-many-filter-values", "Filters.1.Values"),
+                ("too-many-filter-values", "Filters.0.Values"),
+            ],
+        ),
+        (
+            "Filters.0.Values.1=&Filters.0.Values.2=x",
+            [("missing-filter-name", "Filters.0"), ("empty-filter-value", "Filters.0.Values.1")],
+        ),
+        (
+            "Filters.0.Values.0=x&Filters.1.Values.1=&Filters.1.Values.0=y",
+            [
+                ("missing-filter-name", "Filters.0"),
+                ("missing-filter-name", "Filters.1"),
+                ("empty-filter-value", "Filters.1.Values.1"),
+            ],
+        ),
         (
             "Filters.0=x&Filters.1.Values.0=&Filters.1.Values.1=x",
             [
@@ -750,3 +778,47 @@ def test_the_batch_image_id_check_at_every_size(count: int) -> None:
     if count > 1:  # lengths that shift but keep the joined length
         assert _rules._all_image_ids(("img-1234567", "ximg-12345678", *valid[2:])) is False
         assert _rules._all_image_ids(("img-1234567-", "img-1234567", *valid[2:])) is False
+
+
+# --- integers, and a decode that asks for its plan once -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("0", 0),
+        ("007", 7),
+        ("0" * 25, 0),
+        ("0" * 30 + "1", 1),
+        ("9" * 19, None),
+        ("9223372036854775807", 9223372036854775807),
+        ("0" * 5 + "9223372036854775807", 9223372036854775807),
+        ("9223372036854775808", None),
+        ("1" + "0" * 19, None),
+        ("0" * 4 + "1" + "0" * 19, None),
+        ("", None),
+        ("-1", None),
+        ("+1", None),
+        (" 1", None),
+        ("1_0", None),
+        ("\u0661", None),
+        ("1" * 4000, None),  # counted before int(), which would refuse 4,300 digits
+    ],
+)
+def test_offsets_as_sent(text: str, value: int | None) -> None:
+    query = f"Action=DescribeImages&Version=2017-03-12&Offset={quote(text)}&Limit=1"
+    got = both(query)
+    if value is None or value > MAX_OFFSET:
+        assert got.reported == [("invalid-offset", "Offset")]
+    else:
+        assert got.request is not None and got.request.offset == value
+
+
+def test_a_decode_looks_its_plan_up_once() -> None:
+    _fast.plan.cache_clear()
+    no_plan = "Action=DescribeImages&Version=2017-03-12&Foo=1"
+    for query in (PLAIN_1, no_plan, "Action=DescribeImages&Version=2017-03-12&Region=中"):
+        before = _fast.plan.cache_info()
+        outcome(lambda: decode_request(query))  # noqa: B023 - called at once
+        after = _fast.plan.cache_info()
+        assert (after.hits - before.hits) + (after.misses - before.misses) == 1, query
