@@ -144,6 +144,20 @@ def _items(params: object) -> Iterable[object]:
     return params
 
 
+def _bad_utf8(name: str, value: str) -> Violation | None:
+    if not is_utf8(name):
+        return violation(
+            "bad-utf8",
+            printable(name, False),
+            f"the name {quoted(name)} is not valid UTF-8 (a lone surrogate)",
+        )
+    if not is_utf8(value):
+        return violation(
+            "bad-utf8", name, f"the value of {quoted(name)} is not valid UTF-8 (a lone surrogate)"
+        )
+    return None
+
+
 def _collect(params: object, where: list[Violation]) -> dict[str, str]:
     """The parameters by name, or :class:`WireError` with every problem of ``params``
     (spec/README.md §4.1 step 1), then ``where`` (those of the method, host and path).
@@ -173,24 +187,11 @@ def _collect(params: object, where: list[Violation]) -> dict[str, str]:
             )
             continue
         name, value = item
-        if not is_utf8(name):
-            problems.append(
-                violation(
-                    "bad-utf8",
-                    printable(name, False),
-                    f"the name {quoted(name)} is not valid UTF-8 (a lone surrogate)",
-                )
-            )
-            continue
-        if not is_utf8(value):
-            problems.append(
-                violation(
-                    "bad-utf8",
-                    name,
-                    f"the value of {quoted(name)} is not valid UTF-8 (a lone surrogate)",
-                )
-            )
-            continue
+        if not (name.isascii() and value.isascii()):  # ASCII is UTF-8: the common case
+            bad = _bad_utf8(name, value)
+            if bad is not None:
+                problems.append(bad)
+                continue
         first = by_sign_name.setdefault(_sign_name(name), name)
         if first != name:
             problems.append(
