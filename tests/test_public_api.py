@@ -4,6 +4,9 @@ nothing else public is reachable by accident (spec/README.md §2.8)."""
 from __future__ import annotations
 
 import types
+from pathlib import Path
+
+import pytest
 
 import describe_images
 from describe_images import wire
@@ -45,3 +48,19 @@ def test_every_error_is_a_library_error() -> None:
 def test_removed_names_are_gone() -> None:
     # Renamed in 0.2.0 (CHANGELOG.md): run -> answer_request.
     assert not hasattr(describe_images, "run")
+
+
+def test_the_readme_library_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(block, "README.md", "exec"), {})  # the documented example, as written
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "Action=DescribeImages&Version=2017-03-12"
+        "&Filters.0.Name=image-type&Filters.0.Values.0=PRIVATE_IMAGE"
+    )
+    assert out[1:3] == [
+        "InvalidParameterValue invalid-offset Offset",
+        "InvalidParameterValue.InvalidParameterValueLimit invalid-limit Limit",
+    ]
+    assert "too-many-filters" in out[3]
