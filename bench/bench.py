@@ -197,7 +197,7 @@ def rows(request: DescribeImagesRequest, peers: dict[str, Any]) -> list[Row]:
     tencent, boto = peers.get("tencent"), peers.get("botocore")
     if tencent is not None:
         params = request.to_dict()
-        del params["Action"]  # the SDK adds Action (and Version) after flattening
+        params.pop("Action", None)  # the SDK adds Action (and Version) after flattening
         assert sorted(parse_qsl(tencent(params))) == sorted(pairs)
         out.append(
             (
