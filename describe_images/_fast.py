@@ -235,22 +235,25 @@ class Plan:
         "values",
     )
 
-    def __init__(self, size: int) -> None:
+    # (longest key, deepest key, largest index): caps below these make it the general
+    # path's to report (spec/README.md §1.6).
+    needs: tuple[int, int, int]
+
+    def __init__(
+        self, size: int, values: _Getter, scalar_names: tuple[str, ...], head: int, tail: int
+    ) -> None:
         self.size = size  # how many keys
         # values(flat): every value in slot order; each part below is taken from it.
-        self.values = _NOTHING
-        self.scalar_names: tuple[str, ...] = ()
-        self.scalars = slice(0)  # values[scalars] + values[tail:]: Action, Version, the rest
-        self.tail = 0
+        self.values = values
+        # The scalars: values[scalars] + values[tail:] (Action and Version, the rest).
+        self.scalar_names = scalar_names
+        self.scalars, self.tail = slice(head), tail
         self.images = slice(0)
         self.image_index: Sequence[int] = ()
         self.names = _NOTHING  # the filters' Names
         self.value_lists = _NOTHING  # each filter's Values
         self.filter_index: Sequence[int] = ()
         self.value_index: tuple[Sequence[int], ...] = ()
-        # (longest key, deepest key, largest index): caps below these make it the general
-        # path's to report (spec/README.md §1.6).
-        self.needs = (0, 0, 0)
 
     def place(self, flat: Sequence[str]) -> Placed:
         values = self.values(flat)
@@ -278,7 +281,6 @@ def plan(layout: str) -> Plan | None:
     never on the values. Built with whole-bytes operations, never a step per key.
     """
     keys = layout.split("\x01") if layout else []
-    found = Plan(len(keys))
     try:
         sent = bytes(map(_SLOT.__getitem__, keys))
     except KeyError:  # a key the table does not have
@@ -289,14 +291,13 @@ def plan(layout: str) -> Plan | None:
     if slots != sent:
         order = sorted(range(len(sent)), key=sent.__getitem__)
         positions = list(map(positions.__getitem__, order))
-    found.values = _getter(positions)
     start, end = bisect_left(slots, _IMAGES), bisect_left(slots, _FILTERS)
     tail = bisect_left(slots, _SCALARS, end)
     scalars = slots[:start] + slots[tail:]
     if len(set(scalars)) != len(scalars):
         return None  # a scalar twice (twice in a list breaks its run or its filter's entry)
-    found.scalar_names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found.scalars, found.tail = slice(start), tail
+    names = tuple(map(_KEY_AT.__getitem__, scalars))
+    found = Plan(len(keys), _getter(positions), names, start, tail)
     longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
     if end > start:
         base, count = slots[start] - _IMAGES, end - start

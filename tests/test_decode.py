@@ -472,6 +472,10 @@ def test_the_general_path_round_trips(request: DescribeImagesRequest, base: Lite
             ],
         ),
         (
+            "Filters.0.Values.1=",
+            [("missing-filter-name", "Filters.0"), ("empty-filter-value", "Filters.0.Values.1")],
+        ),
+        (
             "Filters.0.Values.1=&Filters.0.Values.2=x",
             [("missing-filter-name", "Filters.0"), ("empty-filter-value", "Filters.0.Values.1")],
         ),
