@@ -164,7 +164,8 @@ def test_the_command_prints_the_report(live_vectors: str) -> None:
     assert err.getvalue() == ""
     # A failing run exits 1.
     out = io.StringIO()
-    assert main(["conformance", live_vectors.removesuffix("/v2/index.php") + "/nope"], out=out) == 1
+    nowhere = live_vectors.removesuffix("/v2/index.php") + "/nope"
+    assert main(["conformance", nowhere, "--method", "GET"], out=out) == 1
     assert out.getvalue().splitlines()[-1].endswith(" failed") and " 0 failed" not in out.getvalue()
 
 
