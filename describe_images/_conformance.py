@@ -216,21 +216,23 @@ class _Client:
         """One call; raises ``OSError`` (``URLError`` included) when there is no answer,
         ``HTTPException`` when it is not HTTP."""
         text = query_part(query)
+        # urllib sends a GET without data, a POST with it.
         if self.method == "GET":
-            request = urllib.request.Request(f"{self.url}?{_wire_safe(text)}", method="GET")
+            request = urllib.request.Request(f"{self.url}?{_wire_safe(text)}")
         else:
             request = urllib.request.Request(
                 self.url,
                 data=text.encode("utf-8", "surrogatepass"),
                 headers={"Content-Type": FORM_TYPE},
-                method="POST",
             )
         try:
             with self.opener.open(request, timeout=self.timeout) as reply:
                 return _Answer(reply.status, reply.headers.get("Content-Type"), reply.read())
         except urllib.error.HTTPError as exc:
+            # Any status but 200 (a 3xx too: redirects are not followed) fails the case,
+            # whatever the answer carries.
             with exc:
-                return _Answer(exc.code, exc.headers.get("Content-Type"), exc.read())
+                return _Answer(exc.code, None, b"")
 
     def call(self, query: str) -> DescribeImagesResponse | ServiceError | str:
         """The answer as a response or a ServiceError, or a string saying what is wrong."""

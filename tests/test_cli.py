@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import re
 import runpy
 import socket
 import subprocess
@@ -118,6 +120,16 @@ def test_validate_stdin_and_batch() -> None:
     assert status == 1
     assert json.loads(out.splitlines()[1])["Response"]["Error"]["Code"] == "MissingParameter"
     assert run("validate", "--batch", stdin="") == (0, "", "")
+    # Each line loses its line ending only.
+    lines = f"{SEED_2_QUERY}&Region=X%20 \r\n{SEED_2_QUERY}&Region=X\n"
+    status, out, _ = run("validate", "--batch", stdin=lines)
+    assert status == 0
+    assert [json.loads(line)["request"]["Region"] for line in out.splitlines()] == ["X  ", "X"]
+    assert run("validate", "--batch", "x=1") == (
+        2,
+        "",
+        "describe-images validate: error: --batch reads queries from stdin; give no QUERY (or -)\n",
+    )
 
 
 def test_encode_and_decode() -> None:
@@ -226,6 +238,83 @@ def test_usage_errors_are_one_line(argv: tuple[str, ...], line: str) -> None:
     assert (status, out) == (2, "")
     assert err.startswith(line)
     assert err.count("\n") == 1 and err.endswith("\n")
+
+
+HELP = {
+    "validate": (
+        "check a query, URL or form body against every rule",
+        "the query string, a full URL, or - for stdin",
+        "print the Tencent error envelope",
+        "one query per stdin line, one JSON per line",
+    ),
+    "encode": (
+        "a JSON request (PascalCase) -> the query string",
+        "the JSON request, or - for stdin",
+        "list base (default 0)",
+        "encode even if a rule is broken",
+    ),
+    "decode": (
+        "a query -> its wire tree as JSON (no schema rules)",
+        "the query string, a full URL, or - for stdin",
+    ),
+    "serve": (
+        "run the reference server (stdlib wsgiref)",
+        "the address to listen on (default 127.0.0.1)",
+        "the port (default 8000; 0: any free)",
+        "a JSON file of Images (default: the embedded catalog)",
+        "a JSON file {SecretId: SecretKey}: require signatures",
+        "signature clock skew, seconds (default 300)",
+    ),
+    "conformance": (
+        "run the spec's vectors against a live endpoint",
+        "the endpoint, e.g. http://127.0.0.1:8000/v2/index.php",
+        "how to send (default GET)",
+    ),
+    "sign": (
+        "print a signed URL for a JSON request (keys from the environment)",
+        "the JSON request, or - for stdin",
+        "the Region parameter to sign in (default: none)",
+        "GET prints the signed URL, POST the form body (default GET)",
+        "the HMAC (default HmacSHA256)",
+        "the URL to sign for (https://image.api.qcloud.com/v2/index.php)",
+    ),
+    "verify": (
+        "verify a signed URL's signature",
+        "the signed URL, or - for stdin",
+        "a JSON file {SecretId: SecretKey}",
+        "how it was sent (default GET)",
+        "the POST form body (the URL's query is then ignored)",
+        "seconds (default 300)",
+        "the Unix time to check against (default: now)",
+    ),
+}
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())  # argparse wraps help to the terminal's width
+
+
+@pytest.mark.parametrize("command", sorted(HELP))
+def test_every_option_is_explained(command: str) -> None:
+    status, out, err = run(command, "--help")
+    assert (status, err) == (0, "")
+    assert out.startswith(f"usage: describe-images {command} ")
+    summary, *helps = HELP[command]
+    if command == "encode":
+        assert "[--base {0,1}]" in out
+    assert out.splitlines()[out.splitlines().index("") + 1] == summary  # the description
+    for text in helps:  # each one whole: nothing glued to either end
+        assert re.search(rf"(?<!\S){re.escape(words(text))}(?!\S)", words(out)), text
+
+
+def test_the_top_level_help_names_every_command() -> None:
+    status, out, _ = run("--help")
+    assert status == 0
+    assert words(
+        "Validate, encode, sign and serve Tencent Cloud DescribeImages (2017-03-12) requests."
+    ) in words(out)
+    for command, (summary, *_) in HELP.items():
+        assert words(f"{command} {summary}") in words(out)
 
 
 def test_help_goes_to_out_and_exits_0() -> None:
@@ -339,6 +428,14 @@ def test_cli_glue_is_not_public() -> None:
             "argument --credentials: not a file name: 'a\\x00b'",
         ),
         (
+            ("serve", "--catalog", "a\x00b"),
+            "argument --catalog: not a file name: 'a\\x00b'",
+        ),
+        (
+            ("serve", "--credentials", "a\x00b"),
+            "argument --credentials: not a file name: 'a\\x00b'",
+        ),
+        (
             ("verify", "http://h/?a=1", "--credentials", "a\ud800"),
             "argument --credentials: not a file name: 'a\\ud800'",
         ),
@@ -404,6 +501,8 @@ def test_lone_surrogates_in_json_are_a_broken_rule(keys: None, request_json: str
         status, out, err = run(command, request_json)
         assert (status, err) == (1, ""), command
         assert violations_of(out) == [("InvalidParameter", "bad-utf8", "Region")]
+        message = json.loads(out)["violations"][0]["message"]
+        assert message == "the value of 'Region' is not valid UTF-8"
         assert is_utf8(out)  # what was printed is text: the surrogate is written escaped
 
 
@@ -420,6 +519,73 @@ def test_lone_surrogates_are_reported_where_they_are() -> None:
         ("bad-utf8", "a\\ud800", "the key 'a\\ud800' is not valid UTF-8"),
         ("bad-utf8", "Filters.0.Values.0", "the value of 'Filters.0.Values.0' is not valid UTF-8"),
     ]
+
+
+LONG = "x" * 250
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("serve", "--max-skew", LONG), f"seconds must be a finite number >= 0, not {LONG[:20]!r}"),
+        (
+            ("serve", "--host", f" {LONG}"),
+            f"a host is a name or an IP address in printable ASCII, not {f' {LONG}'[:40]!r}",
+        ),
+        (("serve", "--credentials", f"\x00{LONG}"), f"not a file name: {f'{chr(0)}{LONG}'[:40]!r}"),
+        (("encode", "{}", "--base", LONG), f"the list base is 0 or 1, not {LONG[:20]!r}"),
+        (
+            ("verify", "-", "--credentials", "c", "--now", LONG),
+            f"a Unix time is a finite number, not {LONG[:20]!r}",
+        ),
+        (
+            ("verify", f"ftp://{LONG}", "--credentials", "c"),
+            f"{f'ftp://{LONG}'[:200]!r} is not an http(s) URL",
+        ),
+        (
+            ("verify", f"http://u@{LONG}", "--credentials", "c"),
+            f"{f'http://u@{LONG}'[:200]!r}: the URL must not carry ",
+        ),
+    ],
+)
+def test_long_values_are_cut_in_messages(argv: tuple[str, ...], message: str) -> None:
+    status, out, err = run(*argv)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"describe-images {argv[0]}: error: ")
+    assert message in err
+
+
+def test_stdin_loses_only_its_line_ending() -> None:
+    assert run("decode", "-", stdin="a=b%20 \n") == (0, '{"a": "b  "}\n', "")
+    assert run("decode", "-", stdin="a=XX\r\n") == (0, '{"a": "XX"}\n', "")
+
+
+def test_lone_surrogates_are_reported_in_document_order() -> None:
+    request_json = json.dumps(
+        {
+            "Filters": [{"Name": "\ud800", "Values": ["\ud801", "\ud802"]}, {"Name": "\ud803"}],
+            "Region": "\ud804",
+            "ImageIds": ["\ud805", "\ud806"],
+        }
+    )
+    status, out, _ = run("encode", request_json)
+    assert status == 1
+    assert [path for _, _, path in violations_of(out)] == [
+        "Filters.0.Name",
+        "Filters.0.Values.0",
+        "Filters.0.Values.1",
+        "Filters.1.Name",
+        "Region",
+        "ImageIds.0",
+        "ImageIds.1",
+    ]
+
+
+def test_a_json_request_that_is_not_an_object() -> None:
+    for request_json in ('"\\ud800"', '["\\ud800"]'):
+        status, out, _ = run("encode", request_json)
+        assert status == 1
+        assert violations_of(out) == [("InvalidParameter", "wrong-type", "")]
 
 
 @pytest.mark.parametrize(
@@ -642,6 +808,11 @@ def test_sign_reports_every_violation() -> None:
         ),
         (None, ("--method", "PUT"), "argument --method: invalid choice: 'PUT'"),
         (None, ("--method", "post"), "argument --method: invalid choice: 'post'"),
+        (
+            None,
+            ("--signature-method", "hmacsha256"),
+            "argument --signature-method: invalid choice: 'hmacsha256'",
+        ),
         (None, ("--endpoint", "ftp://x/y"), "'ftp://x/y' is not an http(s) URL"),
         (None, ("--endpoint", "https:///v2"), "'https:///v2' is not an http(s) URL"),
         (None, ("--endpoint", "http://[::1/"), "'http://[::1/' is not an http(s) URL"),
@@ -684,6 +855,35 @@ def test_sign_usage_errors(
 
 
 @pytest.mark.usefixtures("keys")
+def test_an_endpoint_without_a_path_signs_the_path_slash(credentials: str) -> None:
+    status, out, _ = run(
+        "sign", SEED_1_JSON, "--endpoint", "http://localhost:8080", "--method", "GET"
+    )
+    assert status == 0 and out.startswith("http://localhost:8080?Action=DescribeImages&")
+    pairs = parse_query(urlsplit(out.strip()).query)
+    verify("GET", "localhost:8080", "/", pairs, secrets={SECRET_ID: SECRET_KEY}.get)
+    query = signed_query(
+        DescribeImagesRequest(), secret_id=SECRET_ID, secret_key=SECRET_KEY, host="h:1", path="/"
+    )
+    status, out, _ = run("verify", f"http://h:1?{query}", "--credentials", credentials)
+    assert (status, json.loads(out)) == (0, {"valid": True, "secret_id": SECRET_ID})
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        (f"http://h/a b{LONG}", f"{f'http://h/a b{LONG}'[:200]!r} is not an http(s) URL in "),
+        (f"https://h/?{LONG}", f"{f'https://h/?{LONG}'[:200]!r}: the base URL has no query "),
+    ],
+)
+def test_sign_cuts_long_endpoints_in_messages(endpoint: str, message: str) -> None:
+    status, out, err = run("sign", SEED_1_JSON, "--endpoint", endpoint)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"describe-images sign: error: {message}")
+
+
+@pytest.mark.usefixtures("keys")
 def test_sign_and_verify_post(credentials: str) -> None:
     base = "http://localhost:8080/v2/index.php"
     argv = ("--method", "POST", "--endpoint", base, "--signature-method", "HmacSHA1")
@@ -705,11 +905,12 @@ def test_verify_good_and_tampered_urls(credentials: str) -> None:
     url = out.strip()
     assert status == 0 and "&Region=ap-guangzhou&" in url
 
-    assert run("verify", url, "--credentials", credentials) == (
-        0,
-        json.dumps({"valid": True, "secret_id": SECRET_ID}) + "\n",
-        "",
-    )
+    for method in ((), ("--method", "GET")):
+        assert run("verify", url, "--credentials", credentials, *method) == (
+            0,
+            json.dumps({"valid": True, "secret_id": SECRET_ID}) + "\n",
+            "",
+        )
     # The URL can come from stdin too (its newline and surrounding spaces dropped).
     status, out, _ = run("verify", "-", "--credentials", credentials, stdin=f" {url} \n")
     assert (status, json.loads(out)["valid"]) == (0, True)
@@ -888,6 +1089,34 @@ def test_serve_passes_its_options_to_serve(served: dict[str, Any], credentials: 
     assert out.getvalue() == err.getvalue() == ""
 
 
+def test_serve_checks_signatures_with_a_300_second_window(
+    served: dict[str, Any], credentials: str
+) -> None:
+    assert run("serve", "--credentials", credentials) == (0, "", "")
+    hook = served["verify"]
+    now = int(time.time())
+    for timestamp, nonce in [(now - 290, 1), (now + 290, 2)]:
+        query = signed_query(
+            DescribeImagesRequest(),
+            secret_id=SECRET_ID,
+            secret_key=SECRET_KEY,
+            host="h",
+            timestamp=timestamp,
+            nonce=nonce,
+        )
+        hook("GET", "h", "/v2/index.php", parse_query(query))
+    late = signed_query(
+        DescribeImagesRequest(),
+        secret_id=SECRET_ID,
+        secret_key=SECRET_KEY,
+        host="h",
+        timestamp=now - 310,
+    )
+    with pytest.raises(AuthError) as refused:
+        hook("GET", "h", "/v2/index.php", parse_query(late))
+    assert refused.value.code == "AuthFailure.SignatureExpire"
+
+
 @pytest.mark.parametrize("returned", [None, 0])
 def test_serve_ignores_what_serve_returns(
     monkeypatch: pytest.MonkeyPatch, returned: int | None
@@ -937,8 +1166,10 @@ def test_serve_address_in_use_is_one_line() -> None:
         port = taken.getsockname()[1]
         status, out, err = run("serve", "--port", str(port))
     assert (status, out) == (1, "")
-    assert err.startswith(f"describe-images serve: error: cannot listen on 127.0.0.1:{port}: ")
-    assert err.count("\n") == 1
+    assert err == (
+        f"describe-images serve: error: cannot listen on 127.0.0.1:{port}: "
+        f"{os.strerror(errno.EADDRINUSE)}\n"
+    )
 
 
 # --- conformance (in-process, nothing listening) ----------------------------------------------
@@ -1038,6 +1269,15 @@ def test_python_dash_m_in_process(
     assert stdout in captured.out
     assert captured.out.count("\n") == (1 if stdout else 0)
     assert captured.err == stderr
+
+
+def test_main_reads_the_process_stdin_as_argv_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = io.BytesIO(b"Action=DescribeImages&Version=2017-03-12&Region=\xff\n")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(raw, encoding="utf-8", errors="strict"))
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["validate", "-"], out=out, err=err) == 1
+    assert err.getvalue() == ""
+    assert violations_of(out.getvalue()) == [("InvalidParameter", "bad-utf8", "Region")]
 
 
 def test_main_defaults_to_the_process_streams(capsys: pytest.CaptureFixture[str]) -> None:

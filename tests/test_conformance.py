@@ -3,7 +3,10 @@ live and fake servers, and the lines ``describe-images conformance`` prints from
 
 from __future__ import annotations
 
+import inspect
+import io
 import json
+import re
 import shutil
 import socket
 import threading
@@ -20,6 +23,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from describe_images import DescribeImagesError, UsageError, decode_request
+from describe_images._cli import main
 from describe_images._cli.conformance import lines
 from describe_images._conformance import (
     PROBE_QUERY,
@@ -149,6 +153,20 @@ def test_conformance_against_the_embedded_catalog(live: str) -> None:
     assert report.compared is True and report.failed > 0
     assert {r.kind for r in report.results if r.problem} == {"query"}
     assert any(line.startswith("FAIL query/") and "TotalCount" in line for line in printed)
+
+
+def test_the_command_prints_the_report(live_vectors: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["conformance", live_vectors, "--method", "POST"], out=out, err=err) == 0
+    printed = out.getvalue().splitlines()
+    assert printed == lines(run_conformance(live_vectors, method="POST"))
+    assert printed[0].endswith(" by POST: 114 validate and 60 query vectors")
+    assert err.getvalue() == ""
+    # A failing run exits 1.
+    out = io.StringIO()
+    nowhere = live_vectors.removesuffix("/v2/index.php") + "/nope"
+    assert main(["conformance", nowhere, "--method", "GET"], out=out) == 1
+    assert out.getvalue().splitlines()[-1].endswith(" failed") and " 0 failed" not in out.getvalue()
 
 
 def test_the_report_is_a_frozen_value() -> None:
@@ -304,8 +322,17 @@ def test_conformance_unreachable() -> None:
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/"
     report, printed = conformance(url, vectors=SMALL, timeout=5)
-    assert report.unreachable.startswith("no answer: ")
+    assert re.fullmatch(r"no answer: \[Errno \d+\] Connection refused", report.unreachable)
+    assert (report.method, report.compared, report.validate_count, report.query_count) == (
+        "GET",
+        False,
+        2,
+        1,
+    )
     assert (report.results, report.passed, report.failed) == ((), 0, 1)
+    # https is an endpoint too (nothing listens there either).
+    report = run_conformance(f"https://127.0.0.1:{port}/", vectors=SMALL, method="POST")
+    assert (report.method, report.failed) == ("POST", 1) and report.unreachable
     assert printed == [
         f"describe-images conformance: cannot reach {url}: {report.unreachable}",
         "0 passed, 1 failed",
@@ -374,6 +401,17 @@ def test_conformance_probe_not_http() -> None:
     assert printed[0] == f"describe-images conformance: cannot reach {url}: {report.unreachable}"
 
 
+def test_conformance_cuts_a_long_url_in_its_message() -> None:
+    url = "ftp://" + "x" * 300
+    with pytest.raises(UsageError) as info:
+        run_conformance(url, vectors=SMALL)
+    assert str(info.value) == f"{url[:200]!r} is not an http(s)://host[:port][/path] URL"
+
+
+def test_conformance_waits_10_seconds_for_an_answer() -> None:
+    assert inspect.signature(run_conformance).parameters["timeout"].default == 10.0
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -422,13 +460,43 @@ def test_conformance_sends_unsafe_characters_escaped(
 
     url = fake_server(canned("200 OK", JSON, record))
     vectors = Vectors(
-        validate=(ValidateVector("odd", "odd", "a=b c#d\x00é\x7f%zz+&", None),),
+        validate=(ValidateVector("odd", "odd", "a=b c#d\x00é\x7f%zz+&!~\udcff", None),),
         query=(),
         catalog=(),
     )
     report, _ = conformance(url, vectors=vectors)
     assert (report.passed, report.failed) == (1, 0)
-    assert seen[1] == "a=b%20c%23d%00%C3%A9%7F%zz+&"
+    assert seen[1] == "a=b%20c%23d%00%C3%A9%7F%zz+&!~%ED%B3%BF"
+
+
+def test_conformance_posts_the_vector_as_a_form(
+    fake_server: Callable[[WSGIApplication], str],
+) -> None:
+    seen: list[tuple[str, str, bytes]] = []
+
+    def record(environ: WSGIEnvironment) -> bytes:
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        seen.append((environ["REQUEST_METHOD"], environ["CONTENT_TYPE"], body))
+        return fresh_success(environ)
+
+    url = fake_server(canned("200 OK", JSON, record))
+    vectors = Vectors(
+        validate=(ValidateVector("odd", "odd", "https://h/?a=b c\udcff#x", None),),
+        query=(),
+        catalog=(),
+    )
+    report, _ = conformance(url, vectors=vectors, method="POST")
+    assert (report.passed, report.failed) == (1, 0)
+    assert seen[1] == ("POST", "application/x-www-form-urlencoded", b"a=b c\xed\xb3\xbf")
+
+
+def test_the_client_bypasses_proxies_for_loopback(
+    live: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:1")  # nothing listens there
+    monkeypatch.delenv("no_proxy", raising=False)
+    report = run_conformance(live, vectors=SMALL)
+    assert report.unreachable == "" and len(report.results) == 3
 
 
 @pytest.mark.parametrize(
@@ -484,31 +552,71 @@ def test_validate_vector_code_is_the_first_error(tmp_path: Path) -> None:
     assert [v.code for v in load_vectors(tmp_path).validate] == [None, "X"]
 
 
+def test_vectors_are_read_whole(tmp_path: Path) -> None:
+    case = {"id": "v", "description": "d-v", "query": "q-v", "errors": []}
+    image = {
+        "ImageId": "img-00000001",
+        "ImageOsName": "os",
+        "ImageType": "PUBLIC_IMAGE",
+        "ImageCreateTime": "t",
+        "ImageStatus": "NORMAL",
+        "ImageName": "n",
+        "ImageDescription": "d",
+        "Creator": "PUBLIC",
+    }
+    query = {
+        "id": "q",
+        "description": "d-q",
+        "query": "q-q",
+        "total_count": 1,
+        "image_ids": ["img-00000001"],
+    }
+    write_vectors(tmp_path, [case], [query], [image])
+    assert load_vectors(tmp_path) == Vectors(
+        validate=(ValidateVector("v", "d-v", "q-v", None),),
+        query=(QueryVector("q", "d-q", "q-q", 1, ("img-00000001",)),),
+        catalog=(Image("img-00000001", "os", "PUBLIC_IMAGE", "t", "NORMAL", "n", "d", "PUBLIC"),),
+    )
+
+
 def write_vectors(
     directory: Path,
-    validate: Sequence[object] = (),
+    validate: Sequence[object] | dict[str, object] = (),
     query: Sequence[object] = (),
     catalog: Sequence[object] = (),
 ) -> None:
-    validate_doc = {"cases": list(validate)}
+    validate_doc = {"cases": validate if isinstance(validate, dict) else list(validate)}
     query_doc = {"catalog": list(catalog), "cases": list(query)}
     (directory / "validate.json").write_text(json.dumps(validate_doc), encoding="utf-8")
     (directory / "query.json").write_text(json.dumps(query_doc), encoding="utf-8")
 
 
 @pytest.mark.parametrize(
-    ("validate", "query", "catalog"),
+    ("validate", "query", "catalog", "detail"),
     [
-        ([{"id": "a"}], [], []),
-        ([{"id": "a", "description": "", "query": 1, "errors": []}], [], []),
-        ([{"id": "a", "description": "", "query": "q", "errors": {}}], [], []),
+        ([{"id": "a"}], [], [], "KeyError('errors')"),
+        (
+            [{"id": "a", "description": "", "query": 1, "errors": []}],
+            [],
+            [],
+            """TypeError("case 'a': query must be a string")""",
+        ),
+        (
+            [{"id": "a", "description": "", "query": "q", "errors": {}}],
+            [],
+            [],
+            """TypeError("case 'a': errors must be an array")""",
+        ),
         (
             [],
             [{"id": "a", "description": "", "query": "q", "total_count": "1", "image_ids": []}],
             [],
+            """TypeError("case 'a': total_count or image_ids has a wrong type")""",
         ),
-        ([], [], [{"ImageId": "x"}]),
-        (["not an object"], [], []),
+        ([], [], [{"ImageId": "x"}], "CatalogError('query.json: 7 problems: catalog.0."),
+        (["not an object"], [], [], "ValueError('validate.json: cases must be an array of "),
+        ([], ["not an object"], [], "ValueError('query.json: cases must be an array of "),
+        ({}, [], [], "ValueError('validate.json: cases must be an array of objects')"),
     ],
     ids=[
         "missing-keys",
@@ -517,15 +625,21 @@ def write_vectors(
         "count-string",
         "bad-catalog",
         "case-string",
+        "query-case-string",
+        "cases-object",
     ],
 )
 def test_load_vectors_refuses_malformed_files(
-    tmp_path: Path, validate: list[object], query: list[object], catalog: list[object]
+    tmp_path: Path,
+    validate: list[object] | dict[str, object],
+    query: list[object],
+    catalog: list[object],
+    detail: str,
 ) -> None:
     write_vectors(tmp_path, validate, query, catalog)
     with pytest.raises(VectorError) as info:
         load_vectors(tmp_path)
-    assert str(info.value).startswith(f"vectors in {tmp_path}: ")
+    assert str(info.value).startswith(f"vectors in {tmp_path}: {detail}")
     assert issubclass(VectorError, DescribeImagesError)
 
 

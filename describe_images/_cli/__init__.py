@@ -128,7 +128,7 @@ def build_parser(out: TextIO | None = None) -> argparse.ArgumentParser:
 
     parser = _Parser(prog=PROG, description=DESCRIPTION)
     parser.out = out
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True)  # each one a _Parser too
     for command in (validate, encode, decode, serve, conformance, sign, verify):
         summary = (command.__doc__ or "").partition("\n")[0]
         child = sub.add_parser(command.NAME, help=summary, description=summary)

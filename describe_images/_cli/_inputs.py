@@ -112,7 +112,8 @@ def _refuse_constant(name: str) -> Any:
 def _integer(digits: str) -> int:
     # Python refuses to read an int of more digits than this (its int<->str limit); say so
     # plainly rather than with its advice about sys.set_int_max_str_digits.
-    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    # (0: no limit, as on a Python before 3.10.7, which has no get_int_max_str_digits.)
+    limit: int = getattr(sys, "get_int_max_str_digits", lambda: 0)()
     if limit and len(digits.lstrip("-")) > limit:
         count = len(digits.lstrip("-"))
         raise UsageError(f"an integer of {count} digits; at most {limit} are read")
@@ -132,40 +133,40 @@ def load_json(text: str, refusal: str) -> Any:
         raise UsageError(f"{refusal}: {exc}") from None
 
 
-def _lone_surrogates(data: object) -> list[Violation]:
+def _lone_surrogates(request: dict[str, object]) -> list[Violation]:
     # JSON text may escape a lone surrogate ("\ud800"), and argv or stdin carry undecodable
     # bytes as lone surrogates: such a string is not text, as in a query (bad-utf8, §1.2).
     # Iterative, in document order (each key before its value): JSON may nest as deep as
     # json.loads allows, deeper than the stack left to a recursive walk.
     found: list[Violation] = []
-    stack: list[tuple[str, object, bool]] = [("", data, False)]
+    stack = _members("", request)[::-1]
     while stack:
         where, value, is_key = stack.pop()
         if isinstance(value, str):
             if not is_utf8(value):
                 what = "the key" if is_key else "the value of"
                 message = f"{what} {quoted(where)} is not valid UTF-8"
-                found.append(violation("bad-utf8", printable(where, from_bytes=False), message))
+                found.append(violation("bad-utf8", printable(where, False), message))
         elif isinstance(value, dict):
-            entries: list[tuple[str, object, bool]] = []
-            for key, item in value.items():
-                key_path = _join(where, key)
-                entries += [(key_path, key, True), (key_path, item, False)]
-            stack.extend(reversed(entries))
+            stack += _members(f"{where}.", value)[::-1]
         elif isinstance(value, list):
-            items = [(_join(where, str(i)), item, False) for i, item in enumerate(value)]
-            stack.extend(reversed(items))
+            stack += [(f"{where}.{i}", item, False) for i, item in enumerate(value)][::-1]
     return found
 
 
-def _join(where: str, part: str) -> str:
-    return f"{where}.{part}" if where else part
+def _members(prefix: str, members: dict[str, object]) -> list[tuple[str, object, bool]]:
+    """Each key, then its value, with its path: (path, key or value, whether a key)."""
+    out: list[tuple[str, object, bool]] = []
+    for key, value in members.items():
+        out += [(prefix + key, key, True), (prefix + key, value, False)]
+    return out
 
 
 def request_from_json(text: str) -> DescribeImagesRequest:
     """The request written as JSON (PascalCase, as ``DescribeImagesRequest.from_dict``)."""
     data = load_json(text, "the request is not valid JSON")
-    found = _lone_surrogates(data)
+    # Only an object is a request; from_dict says so for anything else.
+    found = _lone_surrogates(data) if isinstance(data, dict) else []
     if found:
         raise RequestError(found)
     return DescribeImagesRequest.from_dict(data)

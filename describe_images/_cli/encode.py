@@ -24,9 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base", type=base, default=0, metavar="{0,1}", help="list base (default 0)"
     )
-    parser.add_argument(
-        "--unchecked", action="store_true", help="encode even if a rule is broken"
-    )
+    parser.add_argument("--unchecked", action="store_true", help="encode even if a rule is broken")
 
 
 def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:

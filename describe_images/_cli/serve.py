@@ -21,8 +21,15 @@ EMBEDDED: Final = "the embedded catalog"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", type=host, default="127.0.0.1")
-    parser.add_argument("--port", type=port, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--host",
+        type=host,
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1)",
+    )
+    parser.add_argument(
+        "--port", type=port, default=DEFAULT_PORT, help="the port (default 8000; 0: any free)"
+    )
     parser.add_argument(
         "--catalog", type=path, help="a JSON file of Images (default: the embedded catalog)"
     )

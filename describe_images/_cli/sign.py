@@ -32,12 +32,22 @@ _URL_TEXT_RE: Final = re.compile(r"[!-~]+")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("request", help="the JSON request, or - for stdin")
-    parser.add_argument("--region", default=None)
-    parser.add_argument("--method", choices=METHODS, default="GET")
+    parser.add_argument("--region", help="the Region parameter to sign in (default: none)")
     parser.add_argument(
-        "--signature-method", choices=SIGNATURE_METHODS, default="HmacSHA256"
+        "--method",
+        choices=METHODS,
+        default="GET",
+        help="GET prints the signed URL, POST the form body (default GET)",
     )
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT)
+    parser.add_argument(
+        "--signature-method",
+        choices=SIGNATURE_METHODS,
+        default="HmacSHA256",
+        help="the HMAC (default HmacSHA256)",
+    )
+    parser.add_argument(
+        "--endpoint", default=DEFAULT_ENDPOINT, help=f"the URL to sign for ({DEFAULT_ENDPOINT})"
+    )
 
 
 def _secret(name: str) -> str:

@@ -21,9 +21,7 @@ NAME: Final = "validate"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="?", help="the query string, a full URL, or - for stdin")
-    parser.add_argument(
-        "--envelope", action="store_true", help="print the Tencent error envelope"
-    )
+    parser.add_argument("--envelope", action="store_true", help="print the Tencent error envelope")
     parser.add_argument(
         "--batch", action="store_true", help="one query per stdin line, one JSON per line"
     )

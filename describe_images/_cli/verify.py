@@ -27,7 +27,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--credentials", type=path, required=True, help="a JSON file {SecretId: SecretKey}"
     )
-    parser.add_argument("--method", choices=METHODS, default="GET")
+    parser.add_argument(
+        "--method", choices=METHODS, default="GET", help="how it was sent (default GET)"
+    )
     parser.add_argument("--data", help="the POST form body (the URL's query is then ignored)")
     parser.add_argument(
         "--max-skew", type=seconds, default=DEFAULT_MAX_SKEW, help="seconds (default 300)"
