@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from describe_images import DescribeImagesError, ErrorCode, WireError, _pairs
+from describe_images import DescribeImagesError, ErrorCode, WireError, _grammar, _pairs
 from describe_images._grammar import check_key, check_value, has_control, is_utf8
 from describe_images.wire import (
     DEFAULT_LIMITS,
@@ -549,3 +549,18 @@ def test_keys_that_are_not_utf8_are_quoted_whole_up_to_62_characters(
     want = f"the key {shown.format('K' * length)} is not valid UTF-8"
     assert wire_error(parse_query, f"{key}=1").violations[0].message == want
     assert wire_error(unflatten, [(key, "1")]).violations[0].message == want
+
+
+# Fragments where quoted-printable and percent-encoding part ways: literal "=", "=XX" that
+# is not an escape here, soft line breaks, whitespace before a newline, "_".
+UNQUOTE_FRAGMENTS = st.sampled_from(
+    ["%41", "%C3%A9", "%3D", "%3d41", "%25", "%0A", "%0D", "%20", "%FF", "=", "==41", "=\n",
+     "=\r", "\n", "\r\n", " ", "\t", " \n", "_", "é", "x=", " =", "=0", "=\x00"]
+)  # fmt: skip
+
+
+@given(st.lists(st.one_of(UNQUOTE_FRAGMENTS, any_text(3)), max_size=20).map("".join))
+def test_unquote_is_unquote_to_bytes(text: str) -> None:
+    if _grammar.BAD_PERCENT_RE.search(text):
+        return  # refused before decoding (bad-percent-escape)
+    assert _pairs._unquote(text) == urllib.parse.unquote_to_bytes(text)

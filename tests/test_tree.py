@@ -121,6 +121,8 @@ def test_chain_outcomes() -> None:
         ("duplicate-key", "A.B.C"),
     ]
     assert query_errors("A.5.5=x") == [("bad-index-start", "A.5"), ("bad-index-start", "A.5.5")]
+    # A chain cut where its node's one child is "A": a name, so the node is an object.
+    assert unflatten(parse_query("K.A=1&K.B=2")) == {"K": {"A": "1", "B": "2"}}
     # Names and indexes told apart by their first character ("A" is a name).
     assert unflatten(parse_query("Z.A.z=1&Y.0.A=2&X.1.0=3")) == {
         "Z": {"A": {"z": "1"}},
