@@ -96,13 +96,16 @@ def _optional_text(name: str, value: object) -> str | None:
     return None if value is None else _text(name, value)
 
 
-def _secret_key(what: str, value: object) -> str:
-    # The key itself never appears in a message.
+def _secret_key(value: object, what: str, secret_id: str | None = None) -> str:
+    """``value`` if it is UTF-8 text, else :class:`UsageError` naming ``what`` (and the
+    SecretId it belongs to; the message is only built then). The key is never shown."""
+    if isinstance(value, str) and is_utf8(value):
+        return value
+    if secret_id is not None:
+        what = f"{what} {quoted(secret_id)}"
     if not isinstance(value, str):
         raise UsageError(f"{what} must be a str, not {kind(value)}")
-    if not is_utf8(value):
-        raise UsageError(f"{what} is not valid UTF-8 text (it has a lone surrogate)")
-    return value
+    raise UsageError(f"{what} is not valid UTF-8 text (it has a lone surrogate)")
 
 
 def _max_skew(value: object) -> float:
@@ -307,7 +310,7 @@ def sign(
     'HgIYOPcx5lN6gz8JsCFBNAWp2oQ='
     """
     method, host, path = _target(method, host, path)
-    secret_key = _secret_key("secret_key", secret_key)
+    secret_key = _secret_key(secret_key, "secret_key")
     argument = _optional_text("signature_method", signature_method)
     found = _collect(params, _where(method, host, path))
     chosen = _signature_method(found, argument)
@@ -352,7 +355,7 @@ def signed_query(
     if not isinstance(request, DescribeImagesRequest):
         raise UsageError(f"request must be a DescribeImagesRequest, not {kind(request)}")
     method, host, path = _target(method, host, path)
-    secret_key = _secret_key("secret_key", secret_key)
+    secret_key = _secret_key(secret_key, "secret_key")
     if not _text("secret_id", secret_id):
         raise UsageError("secret_id must not be empty: verification requires a SecretId")
     common = request.common
@@ -489,7 +492,7 @@ def verify(
                 )
             ]
         )
-    secret_key = _secret_key(f"the SecretKey secrets returned for {quoted(secret_id)}", secret_key)
+    secret_key = _secret_key(secret_key, "the SecretKey secrets returned for", secret_id)
     where = _where(method, host, path)
     if where:
         raise AuthError(where)
@@ -583,7 +586,7 @@ def make_verifier(
             raise UsageError(
                 f"credentials map a SecretId (str) to its SecretKey, not {kind(secret_id)}"
             )
-        table[secret_id] = _secret_key(f"the SecretKey of {quoted(secret_id)}", secret_key)
+        table[secret_id] = _secret_key(secret_key, "the SecretKey of", secret_id)
     skew = _max_skew(max_skew)
     store = MemoryNonceStore() if nonces is None else _store(nonces)
 
