@@ -629,6 +629,42 @@ def test_signed_query_refuses_a_query_over_max_query_bytes(
     )
 
 
+def test_signed_query_checks_its_pairs_with_the_limits_parse_query_uses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The request is validated with the default limits; the signed pairs are checked
+    # again with the ones the server's parse_query applies, and each refusal is named.
+    import describe_images._signing as signing
+    from describe_images import WireLimits
+
+    monkeypatch.setattr(signing, "DEFAULT_LIMITS", WireLimits(max_value_length=11))
+    with pytest.raises(WireError) as info:
+        _query()
+    assert _errors(info.value) == [
+        ("InvalidParameter", "too-large", "Action"),
+        ("InvalidParameter", "too-large", "ImageIds.0"),
+        ("InvalidParameter", "too-large", "SecretId"),
+        ("InvalidParameter", "too-large", "Signature"),
+    ]
+
+
+def test_signed_query_raises_a_plain_request_error_for_a_rule() -> None:
+    # Only a value the wire cannot carry is a WireError; a broken rule is not.
+    with pytest.raises(RequestError) as info:
+        _query(request=DescribeImagesRequest(limit=101))
+    assert type(info.value) is RequestError
+    assert _errors(info.value) == [
+        ("InvalidParameterValue.InvalidParameterValueLimit", "invalid-limit", "Limit")
+    ]
+
+
+def test_signed_query_signs_for_get_by_default() -> None:
+    query = _query()
+    assert query == _query(method="GET") != _query(method="POST")
+    pairs = parse_query(query)
+    verify("GET", HOST, PATH, pairs, secrets={SID: KEY}.get, now=A_TIME)
+
+
 def test_signed_query_refuses_more_pairs_than_max_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     import describe_images._signing as signing
     from describe_images import WireLimits
