@@ -24,7 +24,7 @@ from describe_images import (
     validate,
 )
 from describe_images._grammar import DEFAULT_LIMITS
-from describe_images._model import _all_clear, int_text, value_problems
+from describe_images._model import _all_clear, int_text, shown, suggest, value_problems
 from tests.strategies import any_requests, hostile_requests, valid_requests
 
 FILTERS = [{"Name": "image-type", "Values": ["PRIVATE_IMAGE"]}]
@@ -44,9 +44,7 @@ def test_action_defaults_to_describe_images_everywhere() -> None:
     assert request.to_dict() == {"Region": "ap-guangzhou"}
     assert DescribeImagesRequest.from_dict(request.to_dict()) == request
     assert decode_request(encode_query(request)) == request
-    assert encode_query(request) == (
-        "Action=DescribeImages&Version=2017-03-12&Region=ap-guangzhou"
-    )
+    assert encode_query(request) == ("Action=DescribeImages&Version=2017-03-12&Region=ap-guangzhou")
 
 
 def test_to_dict_adds_nothing_the_caller_did_not_give() -> None:
@@ -501,3 +499,44 @@ def test_from_dict_orders_by_rule_then_member() -> None:
     with pytest.raises(RequestError) as info:
         DescribeImagesRequest.from_dict({"Region": "\x00", "ImageIds": ["\x01"], "Token": "\x02"})
     assert [v.path for v in info.value.violations] == ["Region", "ImageIds.0", "Token"]
+
+
+# --- pinned details (from mutation runs) ---------------------------------------------------
+
+
+def test_shown_quotes_what_it_shows_not_the_whole_value() -> None:
+    # A quote far past the cut does not change how the shown part is quoted.
+    assert shown("x" * 50 + "'") == "'" + "x" * 36 + "..."
+    assert shown("x" * 38) == "'" + "x" * 38 + "'"
+    assert shown("x" * 39) == "'" + "x" * 36 + "..."
+
+
+def test_suggest_handles_a_key_of_two_segments() -> None:
+    assert suggest("Filter.1") == "Filters.1"
+    assert suggest("Filters.1") is None
+    assert suggest("Filter.1.Value") == "Filters.1.Values"
+
+
+def test_from_dict_reads_a_filter_without_name_as_an_empty_name() -> None:
+    request = DescribeImagesRequest.from_dict({"Filters": [{"Values": ["x"]}]})
+    assert request.filters == (Filter("", ("x",)),)
+    # The same verdict as the wire door gives Filters.0.Values.0=x.
+    assert [(v.code, v.reason, v.path) for v in validate(request)] == [
+        ("InvalidFilter", "missing-filter-name", "Filters.0")
+    ]
+
+
+def test_from_dict_keeps_a_timestamp_or_nonce_of_zero() -> None:
+    request = DescribeImagesRequest.from_dict({"Timestamp": 0, "Nonce": 0})
+    assert (request.common.timestamp, request.common.nonce) == ("0", "0")
+
+
+def test_from_dict_counts_integer_digits_with_the_callers_limits() -> None:
+    assert DescribeImagesRequest.from_dict({"Timestamp": 10**19}).common.timestamp == str(10**19)
+    with pytest.raises(RequestError) as info:
+        DescribeImagesRequest.from_dict(
+            {"Timestamp": 10**19}, limits=WireLimits(max_value_length=19)
+        )
+    assert [(v.code, v.reason, v.path) for v in info.value.violations] == [
+        ("InvalidParameter", "too-large", "Timestamp")
+    ]
