@@ -179,3 +179,15 @@ def test_encode_request_is_zero_based_by_default() -> None:
         ("Version", "2017-03-12"),
         ("ImageIds.0", "img-pmqg1cw7"),
     ]
+
+
+def test_every_image_id_filter_is_checked_not_only_the_last() -> None:
+    # The fast check batches the image-id values of all filters (mutation: keeping only
+    # the last filter's batch accepted a malformed ID in an earlier one).
+    broken_first = (Filter("image-id", ("img-bad",)), Filter("image-id", ("img-pmqg1cw7",)))
+    assert _filters_ok(broken_first) is False
+    assert [
+        (v.code, v.reason, v.path) for v in validate(DescribeImagesRequest(filters=broken_first))
+    ] == [("InvalidFilter", "invalid-filter-value", "Filters.0.Values.0")]
+    assert _filters_ok(broken_first[::-1]) is False
+    assert _filters_ok((broken_first[1], broken_first[1])) is True
