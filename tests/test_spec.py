@@ -29,6 +29,9 @@ def json_integer(value: int) -> int | str:
 
 def pattern(regex: re.Pattern[str]) -> str:
     """A Python full-match regex (``...\\Z``) as the spec writes it (``^...$``)."""
+    # spec/README.md §Vector files, "Patterns": the whole text, and "." is every code point.
+    assert regex.pattern.endswith("\\Z"), regex.pattern
+    assert "." not in regex.pattern.replace("\\.", "") or regex.flags & re.DOTALL, regex.pattern
     return f"^{regex.pattern.removesuffix(chr(92) + 'Z')}$"
 
 

@@ -10,7 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from describe_images import ErrorCode, _errors
+from hypothesis import given
+from hypothesis import strategies as st
+
+from describe_images import ErrorCode, RequestError, _errors, _grammar, decode_request
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 README = (SPEC / "README.md").read_text("utf-8")
@@ -124,3 +127,57 @@ def test_every_vector_gives_a_reason_its_own_code() -> None:
         if _errors.REASONS[reason].value != code
     ]
     assert wrong == []
+
+
+# --- statements of the spec checked against the code ------------------------------------
+
+
+def shown_as_spec_says(raw: bytes) -> str:
+    """spec/README.md §1.7, "Showing a key that is not UTF-8", from bytes, written from the
+    text alone: left to right, a well-formed UTF-8 sequence is its character, any other
+    byte is \\xNN (lower-case hex)."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        for size in (1, 2, 3, 4):
+            try:
+                out.append(raw[i : i + size].decode("utf-8"))  # strict: well-formed only
+            except UnicodeDecodeError:
+                continue
+            i += size
+            break
+        else:
+            out.append(f"\\x{raw[i]:02x}")
+            i += 1
+    return "".join(out)
+
+
+@given(st.binary(max_size=40))
+def test_bad_bytes_are_shown_as_the_spec_says(raw: bytes) -> None:
+    key = raw.replace(b"&", b"").replace(b"=", b"").replace(b"%", b"")
+    got = _grammar.printable(key.decode("utf-8", "surrogateescape"), from_bytes=True)
+    assert got == shown_as_spec_says(key)
+    got.encode("utf-8")  # always printable as UTF-8
+
+
+@given(st.text(alphabet=st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=20))
+def test_lone_surrogates_are_shown_as_the_spec_says(text: str) -> None:
+    expected = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    assert _grammar.printable(text, from_bytes=False) == expected
+
+
+def test_a_url_as_text_and_as_bytes_is_read_alike_at_the_slack() -> None:
+    # spec/README.md §2.2: the slack counts UTF-8 bytes for text too (regression: it
+    # counted code points, so this URL was searched as text and refused as bytes).
+    for case in _vectors("validate.json")["cases"]:
+        if case["id"].startswith(("url-slack", "url-over-slack", "url-at-slack")):
+            query: str = case["query"]
+            assert _outcome(query) == _outcome(query.encode("utf-8")) == case["errors"]
+
+
+def _outcome(query: str | bytes) -> list[dict[str, str]]:
+    try:
+        decode_request(query)
+    except RequestError as exc:
+        return [{"code": v.code, "reason": v.reason, "path": v.path} for v in exc.violations]
+    return []
