@@ -272,7 +272,8 @@ def query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) 
     """The query of a URL (after ``?``, before ``#``); a bare query or body as it is."""
     if isinstance(query, (bytearray, memoryview)):
         query = bytes(query)
-    if len(query) > limits.max_query_bytes + _URL_SLACK:
+    bound = limits.max_query_bytes + _URL_SLACK
+    if _url_size(query, bound) > bound:
         return query  # parse_query refuses it by its size, before any work
     if isinstance(query, str):
         if query.startswith(_URL_STARTS) and (
@@ -285,6 +286,17 @@ def query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) 
     ):
         return query.partition(b"?")[2].partition(b"#")[0]
     return query
+
+
+def _url_size(query: str | bytes, bound: int) -> int:
+    """The size the URL slack counts: UTF-8 bytes, as ``max_query_bytes`` does
+    (spec/README.md §2.2), so a URL as text and as bytes is searched alike."""
+    size = len(query)
+    # len() is a lower bound of the UTF-8 size and 4 * len() an upper one: only between
+    # the two is the text encoded (a lone surrogate counts 3 bytes, as in parse_query).
+    if isinstance(query, str) and size <= bound < 4 * size and not query.isascii():
+        size = len(query.encode("utf-8", "surrogatepass"))
+    return size
 
 
 _URL_STARTS = ("/", "h", "H")  # a URL starts with "/" or with its scheme, in any case

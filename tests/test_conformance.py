@@ -160,7 +160,7 @@ def test_the_command_prints_the_report(live_vectors: str) -> None:
     assert main(["conformance", live_vectors, "--method", "POST"], out=out, err=err) == 0
     printed = out.getvalue().splitlines()
     assert printed == lines(run_conformance(live_vectors, method="POST"))
-    assert printed[0].endswith(" by POST: 120 validate and 60 query vectors")
+    assert printed[0].endswith(" by POST: 133 validate and 60 query vectors")
     assert err.getvalue() == ""
     # A failing run exits 1.
     out = io.StringIO()

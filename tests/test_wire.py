@@ -71,10 +71,18 @@ def in_decimal(node: object) -> Node:
     return node if isinstance(node, str) else str(node)
 
 
-def run_query_case(case: dict[str, Any], limits: WireLimits) -> None:
+def query_forms(case: dict[str, Any]) -> list[str | bytes]:
+    """The query as text and as its UTF-8 bytes, or only the form its "as" names; as
+    bytes, U+DC80-U+DCFF stand for the raw bytes 0x80-0xFF (spec/README.md §Vector files)."""
     query = text(case["query"])
-    # Every vector holds for the query as text and as its UTF-8 bytes.
-    for given_query in (query, query.encode("utf-8")):
+    forms: dict[str, str | bytes] = {"text": query}
+    if case.get("as") != "text":
+        forms["bytes"] = query.encode("utf-8", "surrogateescape")
+    return [forms[case["as"]]] if "as" in case else list(forms.values())
+
+
+def run_query_case(case: dict[str, Any], limits: WireLimits) -> None:
+    for given_query in query_forms(case):
         if "errors" in case:
             assert query_errors(given_query, limits) == expected_errors(case)
         elif "pairs" in case:

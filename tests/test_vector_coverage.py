@@ -1,0 +1,183 @@
+"""Every reason and every error code the spec names appears in some vector
+(spec/README.md §Vector files), except a named, documented list of those that no vector
+kind can produce today; that list is asserted too, so it can neither grow silently nor
+keep a reason a vector has come to cover."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from describe_images import ErrorCode, RequestError, _errors, _grammar, decode_request
+
+SPEC = Path(__file__).resolve().parent.parent / "spec"
+README = (SPEC / "README.md").read_text("utf-8")
+
+# Reasons no vector kind can produce today, each with why. A reason leaves this list as
+# soon as a vector covers it (the test below then fails until it is removed here).
+EXEMPT_REASONS: dict[str, str] = {
+    "wrong-type": (
+        "a JSON value or a value built in code of the wrong type: no vector kind feeds "
+        "from_dict or a built request and expects violations (the JSON-request vectors of "
+        "the API 3.0 issue are that kind)"
+    ),
+    "nonce-store-full": (
+        "needs a nonce store at its cap; a verification case uses a fresh, empty store "
+        "(spec/README.md §Vector files, signing.json)"
+    ),
+    "not-json": "a malformed response or catalog document: no vector kind reads documents",
+    "missing-member": "a malformed response or catalog document: no vector kind reads documents",
+    "wrong-member-type": (
+        "a malformed response or catalog document: no vector kind reads documents"
+    ),
+    "bad-document": "a malformed response or catalog document: no vector kind reads documents",
+}
+# Codes only exempt reasons (or the server's own failure) produce.
+EXEMPT_CODES: dict[str, str] = {
+    "RequestLimitExceeded": "only nonce-store-full has it",
+    "InternalError": "the document reasons and a server's own failure (spec/README.md §3.4)",
+}
+
+
+def _section(heading: str) -> str:
+    """The text of one section of spec/README.md, up to the next heading."""
+    start = README.index(f"\n{heading}\n")
+    end = README.find("\n#", start + len(heading) + 2)
+    return README[start : end if end >= 0 else len(README)]
+
+
+def spec_reasons() -> dict[str, set[str]]:
+    """Each reason named in the README's tables, with the codes the tables give it."""
+    named: dict[str, set[str]] = {}
+    for reason in re.findall(r"^\| `([a-z0-9-]+)` \|", _section("### 1.7 Reasons"), re.M):
+        named.setdefault(reason, set()).add("InvalidParameter")
+    rules = _section("### 2.3 Rules")
+    rule_row = r"^\| \d+ \| .* \| ([A-Za-z.]+) \| ([a-z0-9-]+) \| "
+    for code, reason in re.findall(rule_row, rules, re.M):
+        if reason != "the":  # row 0: "the codec's reason"
+            named.setdefault(reason, set()).add(code)
+    checks = _section("### 4.3 Verification")
+    check_row = r"^\| \d+[a-z]? \| `([A-Za-z.]+)` \| `([a-z0-9-]+)` \|"
+    for code, reason in re.findall(check_row, checks, re.M):
+        named.setdefault(reason, set()).add(code)
+    document = re.search(r"`DocumentError` \|.*?reasons ([^)]*)\)", README)
+    assert document is not None
+    for reason in re.findall(r"`([a-z0-9-]+)`", document.group(1)):
+        named.setdefault(reason, set()).add("InternalError")
+    return named
+
+
+def _vectors(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((SPEC / "vectors" / name).read_text("utf-8"))
+    return document
+
+
+def vector_errors() -> list[tuple[str, str, str]]:
+    """(file/id, code, reason) of every expected violation in every vector file."""
+    found: list[tuple[str, str, str]] = []
+    for case in _vectors("wire.json")["cases"]:
+        # Every wire violation is InvalidParameter (spec/README.md §1.7).
+        where = f"wire/{case['id']}"
+        found += [(where, "InvalidParameter", e["reason"]) for e in case.get("errors", [])]
+    for case in _vectors("validate.json")["cases"]:
+        found += [(f"validate/{case['id']}", e["code"], e["reason"]) for e in case["errors"]]
+    signing = _vectors("signing.json")
+    for case in signing["signing"]:
+        found += [(f"signing/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
+    for case in signing["verification"]:
+        errors = case["expect"].get("errors", [])
+        found += [(f"signing/{case['id']}", e["code"], e["reason"]) for e in errors]
+    return found
+
+
+def test_the_spec_tables_name_the_library_vocabulary() -> None:
+    named = spec_reasons()
+    assert set(named) == set(_errors.REASONS)
+    for reason, codes in named.items():
+        assert codes == {_errors.REASONS[reason].value}, reason
+
+
+def test_every_reason_is_in_a_vector_or_exempt() -> None:
+    seen = {reason for _, _, reason in vector_errors()}
+    assert seen <= set(_errors.REASONS)
+    assert set(_errors.REASONS) - seen == set(EXEMPT_REASONS)
+    assert not seen & set(EXEMPT_REASONS)  # a covered reason is no longer exempt
+
+
+def test_every_code_is_in_a_vector_or_exempt() -> None:
+    every = {code.value for code in ErrorCode} | {c.value for c in _errors.REASONS.values()}
+    seen = {code for _, code, _ in vector_errors()}
+    assert every - seen == set(EXEMPT_CODES)
+    assert not seen & set(EXEMPT_CODES)
+    # An exempt code is produced only by exempt reasons (or by no reason at all).
+    for reason, code in _errors.REASONS.items():
+        if code.value in EXEMPT_CODES:
+            assert reason in EXEMPT_REASONS, reason
+
+
+def test_every_vector_gives_a_reason_its_own_code() -> None:
+    wrong = [
+        (where, code, reason)
+        for where, code, reason in vector_errors()
+        if _errors.REASONS[reason].value != code
+    ]
+    assert wrong == []
+
+
+# --- statements of the spec checked against the code ------------------------------------
+
+
+def shown_as_spec_says(raw: bytes) -> str:
+    """spec/README.md §1.7, "Showing a key that is not UTF-8", from bytes, written from the
+    text alone: left to right, a well-formed UTF-8 sequence is its character, any other
+    byte is \\xNN (lower-case hex)."""
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        for size in (1, 2, 3, 4):
+            try:
+                out.append(raw[i : i + size].decode("utf-8"))  # strict: well-formed only
+            except UnicodeDecodeError:
+                continue
+            i += size
+            break
+        else:
+            out.append(f"\\x{raw[i]:02x}")
+            i += 1
+    return "".join(out)
+
+
+@given(st.binary(max_size=40))
+def test_bad_bytes_are_shown_as_the_spec_says(raw: bytes) -> None:
+    key = raw.replace(b"&", b"").replace(b"=", b"").replace(b"%", b"")
+    got = _grammar.printable(key.decode("utf-8", "surrogateescape"), from_bytes=True)
+    assert got == shown_as_spec_says(key)
+    got.encode("utf-8")  # always printable as UTF-8
+
+
+@given(st.text(alphabet=st.characters() | st.integers(0xD800, 0xDFFF).map(chr), max_size=20))
+def test_lone_surrogates_are_shown_as_the_spec_says(text: str) -> None:
+    expected = "".join(f"\\u{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    assert _grammar.printable(text, from_bytes=False) == expected
+
+
+def test_a_url_as_text_and_as_bytes_is_read_alike_at_the_slack() -> None:
+    # spec/README.md §2.2: the slack counts UTF-8 bytes for text too (regression: it
+    # counted code points, so this URL was searched as text and refused as bytes).
+    for case in _vectors("validate.json")["cases"]:
+        if case["id"].startswith(("url-slack", "url-over-slack", "url-at-slack")):
+            query: str = case["query"]
+            assert _outcome(query) == _outcome(query.encode("utf-8")) == case["errors"]
+
+
+def _outcome(query: str | bytes) -> list[dict[str, str]]:
+    try:
+        decode_request(query)
+    except RequestError as exc:
+        return [{"code": v.code, "reason": v.reason, "path": v.path} for v in exc.violations]
+    return []
