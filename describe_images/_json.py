@@ -35,7 +35,14 @@ from ._grammar import (
     quoted,
     too_large,
 )
-from ._model import CommonParams, DescribeImagesRequest, suggest, unknown_parameter, value_problems
+from ._model import (
+    CommonParams,
+    DescribeImagesRequest,
+    Filter,
+    suggest,
+    unknown_parameter,
+    value_problems,
+)
 from ._rules import validate
 
 # The action's own parameters: the members of the official SDK's DescribeImagesRequest
@@ -296,6 +303,53 @@ def _unknown_member(name: str) -> Violation:
     return violation("unknown-parameter", name, f"unknown parameter {name}")
 
 
+_TYPES_STR = {str}
+_FILTER_MEMBERS = frozenset({"Name", "Values"})
+
+
+def typed_request(members: dict[str, object]) -> DescribeImagesRequest | None:
+    """The request :meth:`DescribeImagesRequest.from_dict` builds from ``members`` when
+    each has its JSON type (the common case, checked with whole-list operations), else
+    None, and from_dict names every problem. Text is not checked here."""
+    ids = members.get("ImageIds", [])
+    items = members.get("Filters", [])
+    offset, limit = members.get("Offset"), members.get("Limit")
+    if type(ids) is not list or type(items) is not list:
+        return None
+    if ids and set(map(type, ids)) != _TYPES_STR:
+        return None
+    # Absent is None; a JSON null is NULL, never None, so it fails here.
+    if (offset is not None and type(offset) is not int) or (
+        limit is not None and type(limit) is not int
+    ):
+        return None
+    filters = []
+    for item in items:
+        if type(item) is not dict or not _FILTER_MEMBERS.issuperset(item):
+            return None
+        name, values = item.get("Name", ""), item.get("Values", [])
+        if type(name) is not str or type(values) is not list:
+            return None
+        if values and set(map(type, values)) != _TYPES_STR:
+            return None
+        filters.append(Filter(name, tuple(values)))
+    return DescribeImagesRequest(tuple(ids), tuple(filters), offset, limit)
+
+
+def _placed(
+    members: dict[str, object], limits: WireLimits
+) -> DescribeImagesRequest | tuple[Violation, ...]:
+    """The request the members make (``from_dict``'s), or every type and text problem."""
+    request = typed_request(members)
+    if request is None:
+        try:
+            return DescribeImagesRequest.from_dict(members, limits=limits)
+        except RequestError as error:
+            return error.violations
+    problems = value_problems(request, limits)  # from_dict's text checks
+    return tuple(problems) if problems else request
+
+
 def decode_json_request(
     body: str | bytes | bytearray | memoryview,
     *,
@@ -323,20 +377,18 @@ def decode_json_request(
         raise RequestError(document.problems)
     if not isinstance(tree, dict):
         raise _refuse("wrong-type", "", f"the body must be a JSON object, not {_json_type(tree)}")
-    members: dict[str, Any] = {}
+    members: dict[str, object] = {}
     found: list[Violation] = []
     for name, value in tree.items():
         if name in BODY_MEMBERS:
             members[name] = value
         else:
             found.append(_unknown_member(name))
-    try:
-        request = DescribeImagesRequest.from_dict(members, limits=limits)
-    except RequestError as error:
-        found += error.violations
+    placed = _placed(members, limits)
+    if isinstance(placed, tuple):  # the types (or their text) are wrong: no rules
+        found += placed
     else:
-        if common is not None:
-            request = replace(request, common=common)
+        request = placed if common is None else replace(placed, common=common)
         found += validate(request, limits=limits)
     if found:
         order = document.order

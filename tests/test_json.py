@@ -29,13 +29,15 @@ from describe_images import (
     RequestError,
     UsageError,
     WireLimits,
+    _json,
     decode_json_request,
     decode_request,
     encode_json,
     encode_query,
 )
 from describe_images._errors import REASONS
-from tests.strategies import any_requests, hostile_requests, valid_requests
+from describe_images._model import value_problems
+from tests.strategies import any_requests, hostile_requests, invalid_requests, valid_requests
 
 VECTORS = Path(__file__).resolve().parent.parent / "spec" / "vectors" / "json.json"
 CASES: list[dict[str, Any]] = json.loads(VECTORS.read_text("utf-8"))["cases"]
@@ -91,6 +93,9 @@ def test_json_vector(case: dict[str, Any]) -> None:
         assert DescribeImagesRequest.from_dict(case["request"]) == request
         if case.get("encoded"):
             assert encode_json(request) == text(case["body"]).encode("ascii")
+        # One request, one verdict: its query form decodes to it too (the default caps: a
+        # query has two pairs more, Action and Version, and other bytes).
+        assert decode_request(encode_query(request)) == request
 
 
 def test_vectors_cover_every_kind() -> None:
@@ -394,6 +399,52 @@ def test_one_verdict_whatever_the_door(request: DescribeImagesRequest) -> None:
     by_json = verdict(lambda: decode_json_request(encode_json(request), common=request.common))
     by_query = verdict(lambda: decode_request(encode_query(request)))
     assert by_json == by_query
+
+
+@given(invalid_requests())
+def test_a_broken_rule_is_reported_by_its_code(
+    broken: tuple[DescribeImagesRequest, str, str],
+) -> None:
+    request, code, reason = broken
+    with pytest.raises(RequestError) as info:
+        decode_json_request(encode_json(request), common=request.common)
+    assert (info.value.code, info.value.violations[0].reason) == (code, reason)
+
+
+def business_bodies() -> st.SearchStrategy[dict[str, object]]:
+    """JSON bodies with the four members, each of the right type or not."""
+    texts = st.text(max_size=5)
+    ids = st.lists(texts | st.integers() | st.none(), max_size=3) | st.none() | texts
+    one_filter = st.fixed_dictionaries(
+        {},
+        optional={
+            "Name": texts | st.none() | st.integers(),
+            "Values": st.lists(texts | st.none(), max_size=3) | st.none() | texts,
+            "Zz": st.just(1),
+        },
+    )
+    filters = st.lists(one_filter | st.none() | st.integers(), max_size=3) | st.none()
+    floats = st.floats(allow_nan=False, allow_infinity=False)
+    ints = st.integers() | st.none() | st.booleans() | floats | texts
+    return st.fixed_dictionaries(
+        {}, optional={"ImageIds": ids, "Filters": filters, "Offset": ints, "Limit": ints}
+    )
+
+
+@given(business_bodies())
+def test_the_typed_path_is_from_dicts(body: dict[str, object]) -> None:
+    document = _json._Document(DEFAULT_LIMITS)
+    members = document.node(_json._parse(json.dumps(body), DEFAULT_LIMITS), "")
+    assert isinstance(members, dict)
+    typed = _json.typed_request(members)
+    built = verdict(lambda: DescribeImagesRequest.from_dict(members))
+    if typed is None:
+        return
+    if isinstance(built, DescribeImagesRequest):
+        assert typed == built
+    else:  # only text problems, then: the ones value_problems names
+        problems = [(v.code, v.reason, v.path) for v in value_problems(typed)]
+        assert isinstance(built, list) and sorted(problems) == sorted(built)
 
 
 def json_values() -> st.SearchStrategy[object]:
