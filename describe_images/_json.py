@@ -262,8 +262,7 @@ class _Document:
 
 
 def _json_type(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
+    """The JSON type of a top-level value that is not an object."""
     if isinstance(value, list):
         return "an array"
     if isinstance(value, str):
