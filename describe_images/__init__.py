@@ -1,5 +1,6 @@
 """describe-images: the reference implementation of Tencent Cloud's legacy DescribeImages
-request format (Version 2017-03-12): codec, typed model, validation, responses, signing.
+request format (Version 2017-03-12): codec, typed model, validation, responses, signing,
+and API 3.0 JSON request bodies.
 
 Public submodules: :mod:`describe_images.wire` (the schema-agnostic codec) and
 :mod:`describe_images.server` (the WSGI reference server; imported on demand).
@@ -21,6 +22,7 @@ from ._errors import (
     WireError,
 )
 from ._grammar import DEFAULT_LIMITS, WireLimits
+from ._json import decode_json_request, encode_json
 from ._model import CommonParams, DescribeImagesRequest, Filter
 from ._nonces import NonceKey
 from ._pairs import format_query, parse_query
@@ -68,8 +70,10 @@ __all__ = [
     "WireLimits",
     "__version__",
     "answer_request",
+    "decode_json_request",
     "decode_request",
     "default_catalog",
+    "encode_json",
     "encode_query",
     "encode_request",
     "flatten",

@@ -84,8 +84,21 @@ RULES: Final = {
     "invalid-limit": _E.INVALID_LIMIT,
 }
 RULE_RANK: Final = {reason: rank for rank, reason in enumerate(RULES, 1)}
+
+#: The reasons of an API 3.0 JSON body (spec/README.md §2.10) that the codec's
+#: reasons and the rules do not already give: a body that is not JSON text at all (a syntax
+#: error, NaN or Infinity, a byte order mark). The body's other problems reuse the codec's
+#: reasons (``too-large``, ``too-deep``, ``bad-utf8``, ``duplicate-key``...) and the rules'.
+JSON_REASONS: Final = {
+    "bad-json": _E.INVALID_PARAMETER,
+}
+
 #: The rank of every request reason: every codec reason (0) before every rule.
-REQUEST_RANK: Final = {**dict.fromkeys(WIRE_REASONS, 0), **RULE_RANK}
+REQUEST_RANK: Final = {
+    **dict.fromkeys(WIRE_REASONS, 0),
+    **dict.fromkeys(JSON_REASONS, 0),
+    **RULE_RANK,
+}
 
 #: The signature checks' reasons (spec/README.md §4.3) that are not also rules or codec
 #: reasons (``missing-parameter``, ``not-an-integer``, ``bad-utf8`` and ``duplicate-key``
@@ -112,6 +125,7 @@ DOCUMENT_REASONS: Final = {
 REASONS: Final[dict[str, ErrorCode]] = {
     **dict.fromkeys(WIRE_REASONS, _E.INVALID_PARAMETER),
     **RULES,
+    **JSON_REASONS,
     **AUTH_REASONS,
     **DOCUMENT_REASONS,
 }

@@ -137,6 +137,7 @@ def test_the_constants_are_consistent() -> None:
     assert set(_errors.REASONS) == {
         *_errors.WIRE_REASONS,
         *_errors.RULES,
+        *_errors.JSON_REASONS,
         *_errors.AUTH_REASONS,
         *_errors.DOCUMENT_REASONS,
     }
