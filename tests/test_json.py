@@ -78,6 +78,15 @@ def case_inputs(case: dict[str, Any]) -> list[str | bytes]:
     return [body, body.encode("utf-8")]
 
 
+def exact_integers(shape: dict[str, Any]) -> dict[str, Any]:
+    """A request's JSON shape with Offset or Limit beyond 2^53 - 1, written as a decimal
+    string in the vector file (spec/README.md §Vector files, "Numbers"), read as the int."""
+    return {
+        name: int(value) if name in ("Offset", "Limit") and isinstance(value, str) else value
+        for name, value in shape.items()
+    }
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_json_vector(case: dict[str, Any]) -> None:
     limits = dataclasses.replace(DEFAULT_LIMITS, **case.get("limits", {}))
@@ -89,8 +98,8 @@ def test_json_vector(case: dict[str, Any]) -> None:
             assert found(body, common=common, limits=limits) == expected
             continue
         request = decode_json_request(body, common=common, limits=limits)
-        assert request.to_dict() == case["request"]
-        assert DescribeImagesRequest.from_dict(case["request"]) == request
+        assert request.to_dict() == exact_integers(case["request"])
+        assert DescribeImagesRequest.from_dict(exact_integers(case["request"])) == request
         if case.get("encoded"):
             assert encode_json(request) == text(case["body"]).encode("ascii")
         # One request, one verdict: its query form decodes to it too (the default caps: a

@@ -21,11 +21,6 @@ README = (SPEC / "README.md").read_text("utf-8")
 # Reasons no vector kind can produce today, each with why. A reason leaves this list as
 # soon as a vector covers it (the test below then fails until it is removed here).
 EXEMPT_REASONS: dict[str, str] = {
-    "wrong-type": (
-        "a JSON value or a value built in code of the wrong type: no vector kind feeds "
-        "from_dict or a built request and expects violations (the JSON-request vectors of "
-        "the API 3.0 issue are that kind)"
-    ),
     "nonce-store-full": (
         "needs a nonce store at its cap; a verification case uses a fresh, empty store "
         "(spec/README.md §Vector files, signing.json)"
@@ -65,6 +60,9 @@ def spec_reasons() -> dict[str, set[str]]:
     check_row = r"^\| \d+[a-z]? \| `([A-Za-z.]+)` \| `([a-z0-9-]+)` \|"
     for code, reason in re.findall(check_row, checks, re.M):
         named.setdefault(reason, set()).add(code)
+    json_reasons = _section("### 2.10 JSON requests (API 3.0)")
+    for reason, code in re.findall(r"^\| `([a-z0-9-]+)` \| ([A-Za-z.]+) \|", json_reasons, re.M):
+        named.setdefault(reason, set()).add(code)
     document = re.search(r"`DocumentError` \|.*?reasons ([^)]*)\)", README)
     assert document is not None
     for reason in re.findall(r"`([a-z0-9-]+)`", document.group(1)):
@@ -86,6 +84,8 @@ def vector_errors() -> list[tuple[str, str, str]]:
         found += [(where, "InvalidParameter", e["reason"]) for e in case.get("errors", [])]
     for case in _vectors("validate.json")["cases"]:
         found += [(f"validate/{case['id']}", e["code"], e["reason"]) for e in case["errors"]]
+    for case in _vectors("json.json")["cases"]:
+        found += [(f"json/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
     signing = _vectors("signing.json")
     for case in signing["signing"]:
         found += [(f"signing/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
