@@ -1,5 +1,6 @@
 """describe-images: the reference implementation of Tencent Cloud's legacy DescribeImages
-request format (Version 2017-03-12): codec, typed model, validation, responses, signing.
+request format (Version 2017-03-12): codec, typed model, validation, responses, signing
+(legacy v1 and API 3.0's TC3-HMAC-SHA256).
 
 Public submodules: :mod:`describe_images.wire` (the schema-agnostic codec) and
 :mod:`describe_images.server` (the WSGI reference server; imported on demand).
@@ -38,6 +39,17 @@ from ._signing import (
     string_to_sign,
     verify,
 )
+from ._tc3 import (
+    Tc3Call,
+    Tc3Verifier,
+    make_tc3_verifier,
+    tc3_authorization,
+    tc3_canonical_request,
+    tc3_sign,
+    tc3_signing_key,
+    tc3_string_to_sign,
+    tc3_verify,
+)
 from ._tree import flatten, unflatten
 
 __version__ = "0.1.0"
@@ -61,6 +73,8 @@ __all__ = [
     "RequestError",
     "ResponseFormatError",
     "ServiceError",
+    "Tc3Call",
+    "Tc3Verifier",
     "UsageError",
     "Verifier",
     "Violation",
@@ -75,12 +89,19 @@ __all__ = [
     "flatten",
     "format_query",
     "load_catalog",
+    "make_tc3_verifier",
     "make_verifier",
     "parse_catalog",
     "parse_query",
     "sign",
     "signed_query",
     "string_to_sign",
+    "tc3_authorization",
+    "tc3_canonical_request",
+    "tc3_sign",
+    "tc3_signing_key",
+    "tc3_string_to_sign",
+    "tc3_verify",
     "unflatten",
     "validate",
     "verify",
