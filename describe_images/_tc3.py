@@ -33,7 +33,7 @@ from ._errors import (
     violation,
 )
 from ._grammar import DEFAULT_LIMITS, has_control, is_utf8, quoted, too_large
-from ._model import CommonParams, DescribeImagesRequest
+from ._model import CommonParams, DescribeImagesRequest, value_problems
 from ._nonces import kind, seconds
 from ._pairs import format_query
 from ._rules import validate
@@ -483,6 +483,14 @@ def _json_body(request: DescribeImagesRequest) -> bytes:
     )
 
 
+def _refuse(problems: Iterable[Violation]) -> None:
+    problems = tuple(problems)
+    if problems:
+        # A value the wire cannot carry is a WireError, as parse_query would raise it.
+        wire = all(v.reason in WIRE_REASONS for v in problems)
+        raise (WireError if wire else RequestError)(problems)
+
+
 def _optional(name: str, value: object, fallback: str | None) -> str | None:
     return fallback if value is None else _text(name, value)
 
@@ -529,6 +537,9 @@ def tc3_sign(
         raise UsageError(f"unsigned_payload must be a bool, not {kind(unsigned_payload)}")
     host = _text("host", host)
     stamp = _instant("timestamp", int(time.time()) if timestamp is None else timestamp)
+    # A value of the wrong type, or text no wire carries, anywhere in the request (its
+    # common parameters included: some become headers) is refused before any is read.
+    _refuse(value_problems(request))
     common = request.common
     optional = [
         ("X-TC-Region", _optional("region", region, common.region)),
@@ -539,10 +550,7 @@ def tc3_sign(
     # Only the business parameters and the action are the request's: the rest travels in
     # headers, checked as headers below.
     business = dataclasses.replace(request, common=CommonParams(action=common.action))
-    problems = validate(business)
-    if problems:
-        wire = all(v.reason in WIRE_REASONS for v in problems)
-        raise (WireError if wire else RequestError)(problems)
+    _refuse(validate(business))
     if method == "GET":
         if body is not None:
             raise UsageError("a GET has no body: leave body out")

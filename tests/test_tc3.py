@@ -38,7 +38,7 @@ from describe_images import (
 )
 from describe_images._tc3 import MAX_HEADER_LENGTH, MAX_HEADERS, MAX_TIMESTAMP
 
-from .strategies import valid_requests
+from .strategies import any_requests, hostile_requests, valid_requests
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS: dict[str, Any] = json.loads((ROOT / "spec" / "vectors" / "tc3.json").read_text("utf-8"))
@@ -927,3 +927,45 @@ def test_make_tc3_verifier() -> None:
     credentials[SID] = "changed"  # copied
     call = _sign(DescribeImagesRequest(), "GET")
     assert hook(call.method, call.host, call.path, call.query, call.headers, call.body) == SID
+
+
+@given(
+    request=hostile_requests() | any_requests(),
+    method=st.sampled_from(["GET", "POST"]),
+    region=st.none() | st.text(max_size=10),
+)
+def test_tc3_sign_of_any_request_gives_a_call_or_a_library_error(
+    request: DescribeImagesRequest, method: str, region: str | None
+) -> None:
+    outcome: object
+    try:
+        outcome = _sign(request, method, region=region) if method == "GET" else tc3_sign(
+            request, secret_id=SID, secret_key=KEY, timestamp=T, region=region, body=b"{}"
+        )
+    except DescribeImagesError as exc:
+        outcome = exc
+    if isinstance(outcome, Tc3Call):
+        assert _verify(outcome) == SID
+    else:
+        assert isinstance(outcome, RequestError) and outcome.violations
+
+
+def test_a_get_query_over_the_cap_is_refused() -> None:
+    values = tuple("n" * 3000 for _ in range(5))
+    request = DescribeImagesRequest(
+        filters=tuple(Filter("image-name", values) for _ in range(5))
+    )
+    with pytest.raises(WireError) as info:
+        _sign(request, "GET")
+    assert _errors(info.value) == [("InvalidParameter", "too-large", "")]
+    assert info.value.message.startswith("the query is 75")
+
+
+def test_a_method_path_or_query_a_canonical_request_cannot_carry_is_refused() -> None:
+    call = _sign(DescribeImagesRequest(), "GET")
+    with pytest.raises(AuthError) as info:
+        _verify(call, method="GET\n", path="/\udc80")
+    assert _errors(info.value) == [
+        ("InvalidParameter", "control-character", ""),
+        ("InvalidParameter", "bad-utf8", ""),
+    ]
