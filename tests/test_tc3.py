@@ -250,6 +250,28 @@ def test_signing_vector_call(case: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.parametrize("case", CALLS, ids=[case["id"] for case in CALLS])
+def test_signing_vector_call_is_what_the_sdk_sends(case: dict[str, Any]) -> None:
+    # The oracle rebuilds each whole-call vector (only its RequestClient, the SDK's version,
+    # may differ: it is not signed).
+    given_ = case["call"]
+    headers, data, _ = sdk_call(
+        given_["method"],
+        sdk_params(DescribeImagesRequest.from_dict(given_["request"])),
+        host=given_.get("host", HOST),
+        region=given_.get("region"),
+        token=given_.get("token"),
+        language=given_.get("language"),
+        timestamp=given_["timestamp"],
+        unsigned=given_.get("unsigned_payload", False),
+    )
+    expected = dict(headers_of(case))
+    expected["Authorization"] = case["authorization"]
+    expected["X-TC-RequestClient"] = headers["X-TC-RequestClient"]
+    assert list(headers.items()) == list(expected.items())
+    assert data == (case["query"] if case["method"] == "GET" else case["payload"])
+
+
 @pytest.mark.parametrize("case", VERIFICATION, ids=[case["id"] for case in VERIFICATION])
 def test_verification_vector(case: dict[str, Any]) -> None:
     def run() -> str:
