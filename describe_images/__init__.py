@@ -1,6 +1,6 @@
 """describe-images: the reference implementation of Tencent Cloud's legacy DescribeImages
-request format (Version 2017-03-12): codec, typed model, validation, responses, signing,
-and API 3.0 JSON request bodies.
+request format (Version 2017-03-12): codec, typed model, validation, responses, signing
+(legacy v1 and API 3.0's TC3-HMAC-SHA256), and API 3.0 JSON request bodies.
 
 Public submodules: :mod:`describe_images.wire` (the schema-agnostic codec) and
 :mod:`describe_images.server` (the WSGI reference server; imported on demand).
@@ -40,6 +40,17 @@ from ._signing import (
     string_to_sign,
     verify,
 )
+from ._tc3 import (
+    Tc3Call,
+    Tc3Verifier,
+    make_tc3_verifier,
+    tc3_authorization,
+    tc3_canonical_request,
+    tc3_sign,
+    tc3_signing_key,
+    tc3_string_to_sign,
+    tc3_verify,
+)
 from ._tree import flatten, unflatten
 
 __version__ = "0.1.0"
@@ -63,6 +74,8 @@ __all__ = [
     "RequestError",
     "ResponseFormatError",
     "ServiceError",
+    "Tc3Call",
+    "Tc3Verifier",
     "UsageError",
     "Verifier",
     "Violation",
@@ -79,12 +92,19 @@ __all__ = [
     "flatten",
     "format_query",
     "load_catalog",
+    "make_tc3_verifier",
     "make_verifier",
     "parse_catalog",
     "parse_query",
     "sign",
     "signed_query",
     "string_to_sign",
+    "tc3_authorization",
+    "tc3_canonical_request",
+    "tc3_sign",
+    "tc3_signing_key",
+    "tc3_string_to_sign",
+    "tc3_verify",
     "unflatten",
     "validate",
     "verify",

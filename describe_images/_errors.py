@@ -31,6 +31,7 @@ class ErrorCode(str, enum.Enum):
     SIGNATURE_FAILURE = "AuthFailure.SignatureFailure"
     SECRET_ID_NOT_FOUND = "AuthFailure.SecretIdNotFound"
     SIGNATURE_EXPIRE = "AuthFailure.SignatureExpire"
+    INVALID_AUTHORIZATION = "AuthFailure.InvalidAuthorization"
     REPLAY_ATTACK = "InvalidRequest.ReplayAttack"
     INTERNAL_ERROR = "InternalError"
     REQUEST_LIMIT_EXCEEDED = "RequestLimitExceeded"
@@ -110,6 +111,11 @@ AUTH_REASONS: Final = {
     "timestamp-skew": _E.SIGNATURE_EXPIRE,
     "nonce-reused": _E.REPLAY_ATTACK,
     "nonce-store-full": _E.REQUEST_LIMIT_EXCEEDED,
+    # TC3-HMAC-SHA256 (spec/README.md §4.7.4).
+    "bad-authorization": _E.INVALID_AUTHORIZATION,
+    "required-header-unsigned": _E.INVALID_AUTHORIZATION,
+    "wrong-credential-date": _E.SIGNATURE_FAILURE,
+    "wrong-credential-service": _E.SIGNATURE_FAILURE,
 }
 
 #: Reasons of documents a server or its operator supplies (a response, a catalog): the

@@ -147,3 +147,19 @@ NAME_KEYS: Final = _list_keys(MAX_FILTERS + 1, "Filters.{}.Name")
 VALUE_KEYS: Final = tuple(
     _list_keys(MAX_FILTER_VALUES + 1, f"Filters.{i}.Values.{{}}") for i in range(MAX_FILTERS + 2)
 )
+
+
+# --- API 3.0 and TC3-HMAC-SHA256 (spec/README.md §4.7) -------------------------------------
+# FACTS "API 3.0 calls": the same action and version at cvm.tencentcloudapi.com, path "/".
+API3_HOST: Final = "cvm.tencentcloudapi.com"
+API3_PATH: Final = "/"
+# The service in the credential scope: the official SDK's CvmClient fixes it ("cvm"),
+# whatever endpoint it is pointed at (it is also the first label of API3_HOST).
+SERVICE: Final = "cvm"
+TC3_ALGORITHM: Final = "TC3-HMAC-SHA256"
+TC3_TERMINATOR: Final = "tc3_request"
+UNSIGNED_PAYLOAD: Final = "UNSIGNED-PAYLOAD"
+# The Content-Type the official SDK sends with each method (and signs).
+TC3_CONTENT_TYPES: Final = {"GET": "application/x-www-form-urlencoded", "POST": "application/json"}
+# Headers every TC3 signature must cover (spec/README.md §4.7.4).
+TC3_REQUIRED_SIGNED_HEADERS: Final = ("content-type", "host")

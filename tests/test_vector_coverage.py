@@ -60,6 +60,11 @@ def spec_reasons() -> dict[str, set[str]]:
     check_row = r"^\| \d+[a-z]? \| `([A-Za-z.]+)` \| `([a-z0-9-]+)` \|"
     for code, reason in re.findall(check_row, checks, re.M):
         named.setdefault(reason, set()).add(code)
+    tc3 = _section("#### 4.7.4 Verification")
+    tc3_row = r"^\| \d+[a-z]? \| `([A-Za-z.]+)` \| ((?:`[a-z0-9-]+`(?: / )?)+) \|"
+    for code, reasons in re.findall(tc3_row, tc3, re.M):
+        for reason in re.findall(r"`([a-z0-9-]+)`", reasons):
+            named.setdefault(reason, set()).add(code)
     json_reasons = _section("### 2.10 JSON requests (API 3.0)")
     for reason, code in re.findall(r"^\| `([a-z0-9-]+)` \| ([A-Za-z.]+) \|", json_reasons, re.M):
         named.setdefault(reason, set()).add(code)
@@ -92,6 +97,12 @@ def vector_errors() -> list[tuple[str, str, str]]:
     for case in signing["verification"]:
         errors = case["expect"].get("errors", [])
         found += [(f"signing/{case['id']}", e["code"], e["reason"]) for e in errors]
+    tc3 = _vectors("tc3.json")
+    for case in tc3["signing"]:
+        found += [(f"tc3/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
+    for case in tc3["verification"]:
+        errors = case["expect"].get("errors", [])
+        found += [(f"tc3/{case['id']}", e["code"], e["reason"]) for e in errors]
     return found
 
 
