@@ -39,6 +39,7 @@ from describe_images import (
     make_verifier,
     sign,
 )
+from describe_images import _http as http_module
 from describe_images import server as server_module
 from describe_images._catalog import default_catalog
 from describe_images._conformance import (
@@ -49,6 +50,7 @@ from describe_images._conformance import (
 )
 from describe_images._errors import ErrorCode, RequestError, envelope
 from describe_images._grammar import WireLimits
+from describe_images._http import _logged, _server_class
 from describe_images._pairs import format_query, parse_query
 from describe_images._query import answer_request
 from describe_images._response import Image
@@ -58,9 +60,7 @@ from describe_images.server import (
     ECHO_MAX,
     INTERNAL_ERROR_MESSAGE,
     OUTCOME_KEY,
-    _logged,
     _request_id,
-    _server_class,
     make_app,
     serve,
 )
@@ -1301,7 +1301,7 @@ def logged_line(app: WSGIApplication, environ: dict[str, Any]) -> tuple[str, lis
 
 def test_log_line_of_a_bare_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([10.0, 10.25])  # the app takes 250 ms
-    monkeypatch.setattr(server_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
 
     def failing(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         try:
