@@ -97,6 +97,8 @@ AUTH_REASONS: Final = {
     "timestamp-skew": _E.SIGNATURE_EXPIRE,
     "nonce-reused": _E.REPLAY_ATTACK,
     "nonce-store-full": _E.REQUEST_LIMIT_EXCEEDED,
+    # A shared store (Redis) that cannot be reached: the server's fault, refused (§4.4).
+    "nonce-store-unavailable": _E.INTERNAL_ERROR,
 }
 
 #: Reasons of documents a server or its operator supplies (a response, a catalog): the
