@@ -168,6 +168,7 @@ def _client(url: str, timeout: float) -> redis.Redis:
         raise UsageError(
             f"a Redis URL starts with {', '.join(s + '://' for s in SCHEMES)}, not {quoted(url)}"
         )
+    url = scheme + url[len(scheme) :]  # a scheme is case-insensitive; redis-py's is not
     # redis-py reads a database path that is not a number as database 0: refused here.
     database = urlsplit(url).path.strip("/") if scheme != "unix" else ""
     if database and not (database.isascii() and database.isdigit()):

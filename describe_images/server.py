@@ -34,6 +34,7 @@ __all__ = [
     "API_PATHS",
     "DEFAULT_MAX_BODY_BYTES",
     "OUTCOME_KEY",
+    "create_app",
     "make_app",
     "serve",
 ]
@@ -303,13 +304,15 @@ def _host(environ: WSGIEnvironment) -> str:
 
 
 # --- the stdlib HTTP runner -------------------------------------------------------------
-# serve() lives in _http, which imports make_app from here: it is loaded on first use
-# (PEP 562), so this module never imports it at import time and the two never cycle.
+# serve() lives in _http and create_app() in _deploy, which import make_app from here:
+# they are loaded on first use (PEP 562), so this module never imports them at import
+# time and the modules never cycle.
 
 if TYPE_CHECKING:
+    from ._deploy import create_app as create_app
     from ._http import serve as serve
 
-_LAZY: Final = {"serve": "._http"}
+_LAZY: Final = {"serve": "._http", "create_app": "._deploy"}
 
 
 def __getattr__(name: str) -> object:
