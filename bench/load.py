@@ -92,6 +92,14 @@ def running(command: list[str], port: int, env: dict[str, str]) -> Iterator[None
                 process.wait(10)
 
 
+def get_request(query: str, host: str) -> bytes:
+    # Connection: close, or a keep-alive server (gunicorn's threaded worker) holds the
+    # connection open after its answer and the client waits out its keep-alive timeout.
+    return (
+        f"GET /v2/index.php?{query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    )
+
+
 def one_request(port: int, data: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
         connection.sendall(data)
@@ -106,7 +114,7 @@ def one_request(port: int, data: bytes) -> bytes:
 
 def client_process(port: int, threads: int, requests: int, stop_at: float, start_at: float) -> Any:
     """In a child: ``threads`` clients of ``requests`` each; their latencies and errors."""
-    data = f"GET /v2/index.php?{SEED_1} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+    data = get_request(SEED_1, "127.0.0.1")
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -221,7 +229,7 @@ def replay_counts(port: int, rounds: int) -> dict[str, list[int]]:
                 secret_key=SECRET_KEY,
                 host=host,
             )
-            data = f"GET /v2/index.php?{query} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+            data = get_request(query, host)
             if mode == "sequential":
                 replies = [one_request(port, data) for _ in range(20)]
             else:
