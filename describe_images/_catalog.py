@@ -116,7 +116,9 @@ def load_catalog(path: str | os.PathLike[str]) -> tuple[Image, ...]:
         with open(name, "rb") as f:
             raw = f.read()
     except OSError as exc:
-        raise _refuse(name, "bad-document", f"cannot read catalog: {exc.strerror or exc}") from None
+        raise _refuse(
+            name, "bad-document", f"cannot read catalog: {exc.strerror or exc}"
+        ) from None
     return parse_catalog(_json(raw, name), source=name)
 
 

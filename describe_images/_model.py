@@ -172,6 +172,7 @@ def shown(value: object, width: int = 40) -> str:
     return text if len(text) <= width else f"{text[: width - 3]}..."
 
 
+
 def _type_name(value: object) -> str:
     return type(value).__name__
 

@@ -67,7 +67,9 @@ def shown(value: object) -> str:
     return kind(value)
 
 
-def seconds(name: str, value: object, *, finite: bool = False, non_negative: bool = False) -> float:
+def seconds(
+    name: str, value: object, *, finite: bool = False, non_negative: bool = False
+) -> float:
     """``value`` as a float number of seconds, or :class:`UsageError` naming ``name``.
 
     An int or a float, never a bool or NaN, nor an int too large for a float; infinite

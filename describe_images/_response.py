@@ -302,7 +302,9 @@ def _error(error: object, problems: list[Violation]) -> tuple[str, str] | None:
     return None
 
 
-def _image_set(body: Mapping[str, object], problems: list[Violation]) -> tuple[Image, ...] | None:
+def _image_set(
+    body: Mapping[str, object], problems: list[Violation]
+) -> tuple[Image, ...] | None:
     raw = body.get("ImageSet")
     if not isinstance(raw, list):
         if raw is None and "ImageSet" not in body:

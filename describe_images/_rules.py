@@ -130,7 +130,8 @@ def invalid_limit(value: object) -> Violation:
     return violation(
         "invalid-limit",
         "Limit",
-        f"Limit is {shown(_as_sent(value))}; it must be an integer from {MIN_LIMIT} to {MAX_LIMIT}",
+        f"Limit is {shown(_as_sent(value))}; it must be an integer "
+        f"from {MIN_LIMIT} to {MAX_LIMIT}",
     )
 
 

@@ -131,7 +131,9 @@ def _sign_name(name: str) -> str:
 def _items(params: object) -> Iterable[object]:
     if isinstance(params, Mapping):
         return params.items()
-    if isinstance(params, (str, bytes, bytearray, memoryview)) or not isinstance(params, Iterable):
+    if isinstance(params, (str, bytes, bytearray, memoryview)) or not isinstance(
+        params, Iterable
+    ):
         raise WireError(
             [
                 violation(
@@ -182,7 +184,8 @@ def _collect(params: object, where: list[Violation]) -> dict[str, str]:
                 violation(
                     "bad-pair",
                     "",
-                    f"the parameter at position {position} is {kind(item)}, not a (str, str) pair",
+                    f"the parameter at position {position} is {kind(item)}, "
+                    "not a (str, str) pair",
                 )
             )
             continue
@@ -464,7 +467,9 @@ def verify(
     """
     method, host, path = _target(method, host, path)
     if not callable(secrets):
-        raise UsageError(f"secrets must be a function SecretId -> SecretKey, not {kind(secrets)}")
+        raise UsageError(
+            f"secrets must be a function SecretId -> SecretKey, not {kind(secrets)}"
+        )
     clock = None if now is None else seconds("now", now, finite=True)
     skew = _max_skew(max_skew)
     store = _store(nonces)

@@ -86,13 +86,6 @@ def test_the_family() -> None:
 def test_service_error_and_the_one_envelope() -> None:
     error = ServiceError("ResourceNotFound", "gone", "r-2")
     assert str(error) == "ResourceNotFound: gone (RequestId r-2)"
-    assert (
-        error.to_response()
-        == envelope("ResourceNotFound", "gone", "r-2")
-        == {
-            "Response": {
-                "Error": {"Code": "ResourceNotFound", "Message": "gone"},
-                "RequestId": "r-2",
-            }
-        }
-    )
+    assert error.to_response() == envelope("ResourceNotFound", "gone", "r-2") == {
+        "Response": {"Error": {"Code": "ResourceNotFound", "Message": "gone"}, "RequestId": "r-2"}
+    }

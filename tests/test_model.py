@@ -44,7 +44,9 @@ def test_action_defaults_to_describe_images_everywhere() -> None:
     assert request.to_dict() == {"Region": "ap-guangzhou"}
     assert DescribeImagesRequest.from_dict(request.to_dict()) == request
     assert decode_request(encode_query(request)) == request
-    assert encode_query(request) == ("Action=DescribeImages&Version=2017-03-12&Region=ap-guangzhou")
+    assert encode_query(request) == (
+        "Action=DescribeImages&Version=2017-03-12&Region=ap-guangzhou"
+    )
 
 
 def test_to_dict_adds_nothing_the_caller_did_not_give() -> None:

@@ -807,16 +807,8 @@ def test_lone_surrogate_in_verify_is_an_auth_error() -> None:
 
 @pytest.mark.parametrize(
     ("bad", "shown"),
-    [
-        (-1, "-1"),
-        (-0.5, "-0.5"),
-        (math.nan, "nan"),
-        (True, "True"),
-        ("300", "'300'"),
-        (None, "None"),
-        (-(10**400), "an int of 1329 bits"),
-        (10**400, "an int of 1329 bits"),
-    ],
+    [(-1, "-1"), (-0.5, "-0.5"), (math.nan, "nan"), (True, "True"), ("300", "'300'"),
+     (None, "None"), (-(10**400), "an int of 1329 bits"), (10**400, "an int of 1329 bits")],
 )
 def test_max_skew_must_be_a_number_at_least_zero(bad: Any, shown: str) -> None:
     message = f"max_skew must be a number of seconds >= 0, not {shown}"
@@ -897,7 +889,9 @@ def test_verify_accepts_a_store_that_answers_true() -> None:
     _verify_a(_signed_a(), nonces=_Answers(True))
     with pytest.raises(AuthError) as info:
         _verify_a(_signed_a(), nonces=_Answers(False))
-    assert info.value.message == ("Nonce 345122 was already used with this SecretId and Timestamp")
+    assert info.value.message == (
+        "Nonce 345122 was already used with this SecretId and Timestamp"
+    )
 
 
 def test_verify_messages() -> None:
@@ -1312,13 +1306,7 @@ def test_verify_raises_only_library_errors(
     outcome = _only_library_errors(
         _valid(
             lambda: verify(
-                method,
-                host,
-                path,
-                params,
-                secrets=secrets,
-                now=now,
-                max_skew=max_skew,
+                method, host, path, params, secrets=secrets, now=now, max_skew=max_skew,
                 nonces=nonces,
             )
         )
@@ -1505,19 +1493,10 @@ def test_verify_reports_a_full_store() -> None:
 
 @pytest.mark.parametrize(
     ("bad", "shown"),
-    [
-        (0, "0"),
-        (-1, "-1"),
-        (1.5, "1.5"),
-        (True, "True"),
-        ("10", "'10'"),
-        (None, "None"),
-        (sys.maxsize + 1, str(sys.maxsize + 1)),
-        (2**64 - 1, str(2**64 - 1)),
-        (2**64, "an int of 65 bits"),
-        ([1], "list"),
-        pytest.param(10**5000, "an int of 16610 bits", id="huge"),
-    ],
+    [(0, "0"), (-1, "-1"), (1.5, "1.5"), (True, "True"), ("10", "'10'"), (None, "None"),
+     (sys.maxsize + 1, str(sys.maxsize + 1)), (2**64 - 1, str(2**64 - 1)),
+     (2**64, "an int of 65 bits"), ([1], "list"),
+     pytest.param(10**5000, "an int of 16610 bits", id="huge")],
 )
 def test_memory_store_cap_must_be_a_positive_int(bad: Any, shown: str) -> None:
     message = f"max_entries must be a positive int (at most sys.maxsize), not {shown}"
@@ -1709,14 +1688,8 @@ def test_make_verifier_refuses_a_store_without_add() -> None:
 
 @pytest.mark.parametrize(
     ("now", "shown"),
-    [
-        (math.nan, "nan"),
-        (math.inf, "inf"),
-        (-math.inf, "-inf"),
-        (10**400, "an int of 1329 bits"),
-        ("1408704141", "'1408704141'"),
-        (False, "False"),
-    ],
+    [(math.nan, "nan"), (math.inf, "inf"), (-math.inf, "-inf"), (10**400, "an int of 1329 bits"),
+     ("1408704141", "'1408704141'"), (False, "False")],
 )
 def test_verify_refuses_a_clock_that_is_not_a_finite_number(now: Any, shown: str) -> None:
     with pytest.raises(UsageError) as info:
