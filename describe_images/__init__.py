@@ -24,7 +24,7 @@ from ._errors import (
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._json import decode_json_request, encode_json
 from ._model import CommonParams, DescribeImagesRequest, Filter
-from ._nonces import NonceKey
+from ._nonces import NonceKey, NonceStoreUnavailable
 from ._pairs import format_query, parse_query
 from ._query import answer_request
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
@@ -71,6 +71,7 @@ __all__ = [
     "NonceKey",
     "NonceStore",
     "NonceStoreFull",
+    "NonceStoreUnavailable",
     "RequestError",
     "ResponseFormatError",
     "ServiceError",

@@ -116,6 +116,8 @@ AUTH_REASONS: Final = {
     "required-header-unsigned": _E.INVALID_AUTHORIZATION,
     "wrong-credential-date": _E.SIGNATURE_FAILURE,
     "wrong-credential-service": _E.SIGNATURE_FAILURE,
+    # A shared store (Redis) that cannot be reached: the server's fault, refused (§4.4).
+    "nonce-store-unavailable": _E.INTERNAL_ERROR,
 }
 
 #: Reasons of documents a server or its operator supplies (a response, a catalog): the

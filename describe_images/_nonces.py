@@ -17,7 +17,13 @@ from typing import NamedTuple, Protocol, runtime_checkable
 from ._errors import AuthError, UsageError, violation
 from ._grammar import quoted
 
-__all__ = ["MemoryNonceStore", "NonceKey", "NonceStore", "NonceStoreFull"]
+__all__ = [
+    "MemoryNonceStore",
+    "NonceKey",
+    "NonceStore",
+    "NonceStoreFull",
+    "NonceStoreUnavailable",
+]
 
 
 class NonceKey(NamedTuple):
@@ -114,6 +120,26 @@ class NonceStoreFull(AuthError):
         )
 
 
+class NonceStoreUnavailable(AuthError):
+    """A shared nonce store cannot be reached (Redis down, a timeout): the request is
+    refused, never let through unchecked (fail closed, spec/README.md §4.4).
+
+    Its violation has code ``InternalError`` and reason ``nonce-store-unavailable``; its
+    message tells the client to retry and never names the store (the store logs why).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            [
+                violation(
+                    "nonce-store-unavailable",
+                    "Nonce",
+                    "the replay check is unavailable, so the request is refused; try again shortly",
+                )
+            ]
+        )
+
+
 @runtime_checkable
 class NonceStore(Protocol):
     """Remembers which (SecretId, Nonce, Timestamp) were seen, until they expire.
@@ -128,7 +154,8 @@ class NonceStore(Protocol):
 
         Must be atomic: of concurrent adds of one key, exactly one returns True. Must
         return a bool (:func:`~describe_images.verify` refuses anything else). May raise
-        :class:`NonceStoreFull` (or any :class:`AuthError`) to refuse the request.
+        :class:`NonceStoreFull`, :class:`NonceStoreUnavailable` (or any
+        :class:`AuthError`) to refuse the request.
         """
         ...
 

@@ -14,14 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterable
-from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any, Final, TextIO
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Final
 
 from ._catalog import default_catalog
 from ._decode import decode_pairs, decode_request, query_part
@@ -31,7 +25,7 @@ from ._pairs import parse_query
 from ._query import answer_request
 from ._response import Image
 from ._signing import Verifier
-from ._spec import ACTION, METHODS, PATH, VERSION
+from ._spec import METHODS, PATH
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -40,6 +34,7 @@ __all__ = [
     "API_PATHS",
     "DEFAULT_MAX_BODY_BYTES",
     "OUTCOME_KEY",
+    "create_app",
     "make_app",
     "serve",
 ]
@@ -308,116 +303,27 @@ def _host(environ: WSGIEnvironment) -> str:
     return name if port in ("", default) else f"{name}:{port}"
 
 
-# --- wsgiref runner ----------------------------------------------------------------------
+# --- the stdlib HTTP runner -------------------------------------------------------------
+# serve() lives in _http and create_app() in _deploy, which import make_app from here:
+# they are loaded on first use (PEP 562), so this module never imports them at import
+# time and the modules never cycle.
+
+if TYPE_CHECKING:
+    from ._deploy import create_app as create_app
+    from ._http import serve as serve
+
+_LAZY: Final = {"serve": "._http", "create_app": "._deploy"}
 
 
-class _Handler(WSGIRequestHandler):
-    """wsgiref's handler, with its per-request line replaced by :func:`_logged`'s."""
+def __getattr__(name: str) -> object:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-    def log_message(self, format: str, *args: Any) -> None:
-        # Only wsgiref's own errors (a request line over 64 KiB, a bad request line) get here.
-        stream = getattr(self.server, "log_stream", sys.stderr)
-        _write(stream, f"{self.address_string()} {format % args}")
-
-
-_LOG_LOCK = threading.Lock()
-
-
-def _write(stream: TextIO, line: str) -> None:
-    with _LOG_LOCK:
-        stream.write(line + "\n")
-        stream.flush()
-
-
-def _server_class(host: str, stream: TextIO) -> type[WSGIServer]:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-
-    class _Server(ThreadingMixIn, WSGIServer):
-        address_family = family
-        daemon_threads = True
-        log_stream = stream
-
-    return _Server
-
-
-def _logged(app: WSGIApplication, stream: TextIO) -> WSGIApplication:
-    """One line per request: client, method, path, status, what was answered, time taken."""
-
-    def logged(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        started = time.perf_counter()
-        seen: list[str] = []
-
-        def recording(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
-            seen.append(status.split(" ", 1)[0])
-            return start_response(status, headers, *exc)
-
-        body = app(environ, recording)
-        took = (time.perf_counter() - started) * 1000
-        _write(
-            stream,
-            f"{environ.get('REMOTE_ADDR', '-')} {environ.get('REQUEST_METHOD', '-')} "
-            f"{environ.get('PATH_INFO', '') or '/'} {seen[0] if seen else '-'} "
-            f"{environ.get(OUTCOME_KEY, '-')} {took:.1f}ms",
-        )
-        return body
-
-    return logged
-
-
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    images: Iterable[Image] | None = None,
-    *,
-    verify: Verifier | None = None,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    limits: WireLimits = DEFAULT_LIMITS,
-    log: TextIO | None = None,
-    catalog_name: str = "the embedded catalog",
-    ready: Callable[[WSGIServer], object] | None = None,
-) -> None:
-    """Serve DescribeImages on ``host:port`` with wsgiref until Ctrl-C, then return.
-
-    Logs a start line, one line per request and a stop line to ``log`` (stderr by
-    default). ``port=0`` picks a free port (the start line names it). ``ready`` is called
-    with the bound server before serving (tests use it to learn the port and to stop it
-    with ``server.shutdown()`` from another thread). Binding errors raise ``OSError``.
-    """
-    stream = sys.stderr if log is None else log
-    catalog = default_catalog() if images is None else tuple(images)
-    app = make_app(catalog, max_body_bytes=max_body_bytes, limits=limits, verify=verify)
-    httpd = make_server(
-        host,
-        port,
-        _logged(app, stream),
-        server_class=_server_class(host, stream),
-        handler_class=_Handler,
-    )
-    try:
-        bound_port = httpd.server_address[1]
-        shown_host = f"[{host}]" if ":" in host else host
-        _write(
-            stream,
-            f"describe-images: serving {ACTION} {VERSION} on "
-            f"http://{shown_host}:{bound_port}{PATH} from {catalog_name} ({len(catalog)} images)",
-        )
-        if verify is None:
-            _write(
-                stream,
-                "describe-images: WARNING: signatures are NOT verified; any caller is answered",
-            )
-        _write(stream, "describe-images: press Ctrl-C to stop")
-        if ready is not None:
-            ready(httpd)
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.server_close()
-    _write(stream, "describe-images: stopped")
+    value = getattr(importlib.import_module(where, __package__), name)
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

@@ -7,6 +7,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# The real Redis of the Redis store's and gunicorn's tests (the redis_url fixture).
+pytest_plugins = ["tests.redis_server"]
+
 # CI: deterministic and thorough enough to matter.
 settings.register_profile(
     "ci",

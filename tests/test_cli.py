@@ -1054,6 +1054,8 @@ def test_serve_passes_its_options_to_serve(served: dict[str, Any], credentials: 
         "verify": None,
         "log": err,
         "catalog_name": path,
+        "threads": 16,
+        "read_timeout": 10.0,
     }
     assert main(["serve", "--credentials", credentials, "--max-skew", "60"], err=err) == 0
     assert (served["host"], served["port"], served["images"]) == (

@@ -23,7 +23,7 @@ PUBLIC = {
     # 0.2.0
     "NonceKey", "Verifier", "decode_json_request", "encode_json", "Tc3Call", "Tc3Verifier",
     "make_tc3_verifier", "tc3_authorization", "tc3_canonical_request", "tc3_sign",
-    "tc3_signing_key", "tc3_string_to_sign", "tc3_verify",
+    "tc3_signing_key", "tc3_string_to_sign", "tc3_verify", "NonceStoreUnavailable",
 }  # fmt: skip
 
 

@@ -39,6 +39,7 @@ from describe_images import (
     make_verifier,
     sign,
 )
+from describe_images import _http as http_module
 from describe_images import server as server_module
 from describe_images._catalog import default_catalog
 from describe_images._conformance import (
@@ -49,6 +50,7 @@ from describe_images._conformance import (
 )
 from describe_images._errors import ErrorCode, RequestError, envelope
 from describe_images._grammar import WireLimits
+from describe_images._http import _logged, _Server
 from describe_images._pairs import format_query, parse_query
 from describe_images._query import answer_request
 from describe_images._response import Image
@@ -58,9 +60,7 @@ from describe_images.server import (
     ECHO_MAX,
     INTERNAL_ERROR_MESSAGE,
     OUTCOME_KEY,
-    _logged,
     _request_id,
-    _server_class,
     make_app,
     serve,
 )
@@ -693,7 +693,12 @@ def test_verifier_is_the_signing_modules() -> None:
     assert vars(server_module)["Verifier"] is Verifier
     assert "Verifier" not in server_module.__all__
     for name in server_module.__all__:
-        assert name in vars(server_module)
+        assert hasattr(server_module, name), name
+    # serve and create_app are loaded on first use (their modules import this one).
+    assert server_module.serve is http_module.serve
+    assert server_module.create_app.__module__ == "describe_images._deploy"
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        server_module.nope  # noqa: B018
 
 
 def test_request_ids_are_canonical_uuid4s() -> None:
@@ -1254,7 +1259,13 @@ def test_socket_log_never_shows_the_query(live: Live) -> None:
 def test_socket_wsgiref_errors_are_logged(live: Live) -> None:
     with socket.create_connection(("127.0.0.1", live.port), timeout=10) as raw:
         raw.sendall(b"NOT HTTP\r\n\r\n")
-        assert b"Error code: 400" in raw.makefile("rb").read()
+        reply = raw.makefile("rb").read()
+    # The stdlib's own refusals come out in the app's plain-text style, not as HTML.
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400 Bad Request\r\n")
+    assert b"\r\nContent-Type: text/plain; charset=utf-8\r\n" in head
+    assert f"\r\nContent-Length: {len(body)}\r\n".encode() in head
+    assert body == b"400 Bad Request: Bad HTTP/0.9 request type ('NOT')\n"
     assert "127.0.0.1 code 400, message Bad HTTP/0.9 request type ('NOT')\n" in live.log.getvalue()
 
 
@@ -1301,7 +1312,7 @@ def logged_line(app: WSGIApplication, environ: dict[str, Any]) -> tuple[str, lis
 
 def test_log_line_of_a_bare_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([10.0, 10.25])  # the app takes 250 ms
-    monkeypatch.setattr(server_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(http_module, "time", SimpleNamespace(perf_counter=lambda: next(clock)))
 
     def failing(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         try:
@@ -1348,7 +1359,7 @@ def test_serve_stops_on_ctrl_c_while_serving(monkeypatch: pytest.MonkeyPatch) ->
     def interrupted(self: WSGIServer, poll_interval: float = 0.5) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(WSGIServer, "serve_forever", interrupted)
+    monkeypatch.setattr(_Server, "serve_forever", interrupted)
     log = io.StringIO()
     serve("127.0.0.1", 0, log=log)
     assert log.getvalue().splitlines()[-2:] == [
@@ -1358,8 +1369,13 @@ def test_serve_stops_on_ctrl_c_while_serving(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_ipv6_hosts_get_an_ipv6_server() -> None:
-    assert _server_class("::1", io.StringIO()).address_family == socket.AF_INET6
-    assert _server_class("127.0.0.1", io.StringIO()).address_family == socket.AF_INET
+    for host, family in [("::1", socket.AF_INET6), ("127.0.0.1", socket.AF_INET)]:
+        server = _Server(host, 0, make_app(), threads=1, read_timeout=1.0, log_stream=io.StringIO())
+        try:
+            assert server.address_family == family
+            assert server.socket.family == family
+        finally:
+            server.server_close()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only")

@@ -25,6 +25,10 @@ EXEMPT_REASONS: dict[str, str] = {
         "needs a nonce store at its cap; a verification case uses a fresh, empty store "
         "(spec/README.md §Vector files, signing.json)"
     ),
+    "nonce-store-unavailable": (
+        "needs a shared store (Redis) that cannot be reached; a verification case uses an "
+        "in-memory store, always reachable (tests/test_redis_nonces.py covers it for real)"
+    ),
     "not-json": "a malformed response or catalog document: no vector kind reads documents",
     "missing-member": "a malformed response or catalog document: no vector kind reads documents",
     "wrong-member-type": (

@@ -1,8 +1,9 @@
 """run the reference server (stdlib wsgiref)
 
 ``describe-images serve [--host H] [--port P] [--catalog FILE] [--credentials FILE]
-[--max-skew S]`` loads the catalog and serves until Ctrl-C (exit 0). A catalog it cannot
-load or an address it cannot bind is one line on stderr, exit 1 (spec/README.md §3.4).
+[--max-skew S] [--nonce-store URL] [--threads N] [--read-timeout S]`` loads the catalog
+and serves until Ctrl-C or SIGTERM (exit 0). A catalog it cannot load or an address it
+cannot bind is one line on stderr, exit 1 (spec/README.md §3.4).
 """
 
 from __future__ import annotations
@@ -11,11 +12,16 @@ import argparse
 from typing import Final, TextIO
 
 from .._catalog import CatalogError, default_catalog, load_catalog
+from .._errors import UsageError
 from .._signing import DEFAULT_MAX_SKEW
 from . import EXIT_OK, CommandError
 from ._inputs import host, load_credentials, path, port, seconds
 
 NAME: Final = "serve"
+# The server's defaults (describe_images._http), here without importing the server.
+DEFAULT_THREADS: Final = 16
+DEFAULT_READ_TIMEOUT: Final = 10.0
+MEMORY: Final = "memory"
 DEFAULT_PORT: Final = 8000
 EMBEDDED: Final = "the embedded catalog"
 
@@ -42,16 +48,62 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_SKEW,
         help="signature clock skew, seconds (default 300)",
     )
+    parser.add_argument(
+        "--nonce-store",
+        metavar="URL",
+        help="where --credentials checks replays: memory (default) or redis://HOST:PORT/DB",
+    )
+    parser.add_argument(
+        "--threads",
+        type=threads,
+        default=DEFAULT_THREADS,
+        help=f"worker threads answering requests (default {DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=positive_seconds,
+        default=DEFAULT_READ_TIMEOUT,
+        metavar="S",
+        help=f"seconds a client has to send its request (default {DEFAULT_READ_TIMEOUT:g})",
+    )
+
+
+def threads(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 4 and 1 <= int(text) <= 1024):
+        raise argparse.ArgumentTypeError(f"threads are 1 to 1024, not {text[:20]!r}")
+    return int(text)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = seconds(text)
+    except argparse.ArgumentTypeError:  # its message would say ">= 0"
+        value = 0.0
+    if not value:
+        raise argparse.ArgumentTypeError(f"seconds must be a finite number > 0, not {text[:20]!r}")
+    return value
 
 
 def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     # The server module (wsgiref, socketserver) is loaded only to serve.
     from .. import server
+    from .._deploy import open_nonce_store
     from .._signing import make_verifier
 
     verify = None
+    if args.nonce_store is not None and args.credentials is None:
+        raise UsageError("--nonce-store checks replays of signed requests: it needs --credentials")
     if args.credentials is not None:
-        verify = make_verifier(load_credentials(args.credentials), max_skew=args.max_skew)
+        credentials = load_credentials(args.credentials)
+        # serve is one process: the in-memory store sees every request (spec/README.md §4.4).
+        store = open_nonce_store(args.nonce_store or MEMORY)
+        ping = getattr(store, "ping", None)
+        if ping is not None and not ping():
+            err.write(
+                f"describe-images serve: warning: the nonce store {args.nonce_store} does not "
+                "answer; every signed request is refused until it does\n"
+            )
+        verify = make_verifier(credentials, max_skew=args.max_skew, nonces=store)
     try:
         images = default_catalog() if args.catalog is None else load_catalog(args.catalog)
     except CatalogError as exc:
@@ -65,6 +117,8 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
             verify=verify,
             log=err,
             catalog_name=EMBEDDED if args.catalog is None else args.catalog,
+            threads=args.threads,
+            read_timeout=args.read_timeout,
         )
     except OSError as exc:
         where = f"{args.host}:{args.port}"
