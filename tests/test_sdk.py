@@ -32,8 +32,9 @@ from describe_images._query import answer_request
 from tests.seed import SEED_1_IMAGE, SEED_1_QUERY
 
 ROOT = Path(__file__).resolve().parent.parent
-SECRET_ID = "AKIDsdkTest00000000000000000000000"
-SECRET_KEY = "sdkTestSecretKey000000000000000"
+# The README's keys, so that its SDK example runs against the signed server as written.
+SECRET_ID = "AKIDexample"
+SECRET_KEY = "example-key"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 _LISTENING_RE = re.compile(r"on http://127\.0\.0\.1:(\d+)/v2/index\.php ")
@@ -215,3 +216,22 @@ def test_official_sdk_default_profile_is_tc3_post() -> None:
     # What "the default profile" means: the SDK signs TC3-HMAC-SHA256 and POSTs JSON.
     profile = ClientProfile()
     assert (profile.signMethod, profile.httpProfile.reqMethod) == ("TC3-HMAC-SHA256", "POST")
+
+
+def _readme_sdk_example() -> tuple[str, str]:
+    """The README's SDK script (its heredoc) and the output the README shows for it."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("### The official Tencent Cloud SDK\n", 1)[1].split("\n### ", 1)[0]
+    script = section.split("<<'SDK'\n", 1)[1].split("\nSDK\n", 1)[0]
+    shown = section.split("It prints:\n\n```text\n", 1)[1].split("```", 1)[0]
+    return script, shown
+
+
+def test_the_readme_sdk_example_runs(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    script, shown = _readme_sdk_example()
+    assert 'endpoint="127.0.0.1:8000"' in script
+    script = script.replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the README runs it with -W ignore
+        exec(compile(script, "README.md", "exec"), {})  # the documented example, as written
+    assert capsys.readouterr().out == shown
