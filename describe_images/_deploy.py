@@ -24,6 +24,7 @@ from ._grammar import quoted
 from ._nonces import MemoryNonceStore, NonceStore, kind, seconds
 from ._response import Image
 from ._signing import DEFAULT_MAX_SKEW, _store, make_verifier
+from ._tc3 import make_tc3_verifier
 from .server import make_app
 
 if TYPE_CHECKING:
@@ -141,7 +142,13 @@ def create_app(
             "refused (InternalError) until it does",
             store,
         )
-    return make_app(images, verify=make_verifier(secrets, max_skew=skew, nonces=store))
+    # One key file closes both doors: v1 for legacy calls, TC3 for API 3.0 calls. TC3 has
+    # no nonce, so the store guards the legacy door only (spec/README.md §4.7.7).
+    return make_app(
+        images,
+        verify=make_verifier(secrets, max_skew=skew, nonces=store),
+        verify_tc3=make_tc3_verifier(secrets, max_skew=skew),
+    )
 
 
 def _skew(given: float | None, setting: str | None) -> float:

@@ -39,6 +39,7 @@ from ._nonces import seconds, shown
 from ._response import Image
 from ._signing import Verifier
 from ._spec import ACTION, PATH, VERSION
+from ._tc3 import Tc3Verifier
 from .server import DEFAULT_MAX_BODY_BYTES, OUTCOME_KEY, make_app
 
 if TYPE_CHECKING:
@@ -580,6 +581,7 @@ def serve(
     images: Iterable[Image] | None = None,
     *,
     verify: Verifier | None = None,
+    verify_tc3: Tc3Verifier | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     limits: WireLimits = DEFAULT_LIMITS,
     log: TextIO | None = None,
@@ -603,7 +605,10 @@ def serve(
         raise UsageError("read_timeout must be a finite number of seconds > 0, not 0")
     stream = sys.stderr if log is None else log
     catalog = default_catalog() if images is None else tuple(images)
-    app = make_app(catalog, max_body_bytes=max_body_bytes, limits=limits, verify=verify)
+    app = make_app(
+        catalog, max_body_bytes=max_body_bytes, limits=limits, verify=verify,
+        verify_tc3=verify_tc3,
+    )  # fmt: skip
     httpd = _Server(
         host,
         port,
@@ -621,7 +626,7 @@ def serve(
             f"describe-images: serving {ACTION} {VERSION} on "
             f"http://{shown_host}:{bound_port}{PATH} from {catalog_name} ({len(catalog)} images)",
         )
-        if verify is None:
+        if verify is None and verify_tc3 is None:
             _write(
                 stream,
                 "describe-images: WARNING: signatures are NOT verified; any caller is answered",

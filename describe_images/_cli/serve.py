@@ -89,8 +89,9 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
     from .. import server
     from .._deploy import open_nonce_store
     from .._signing import make_verifier
+    from .._tc3 import make_tc3_verifier
 
-    verify = None
+    verify = verify_tc3 = None
     if args.nonce_store is not None and args.credentials is None:
         raise UsageError("--nonce-store checks replays of signed requests: it needs --credentials")
     if args.credentials is not None:
@@ -104,6 +105,7 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
                 "answer; every signed request is refused until it does\n"
             )
         verify = make_verifier(credentials, max_skew=args.max_skew, nonces=store)
+        verify_tc3 = make_tc3_verifier(credentials, max_skew=args.max_skew)
     try:
         images = default_catalog() if args.catalog is None else load_catalog(args.catalog)
     except CatalogError as exc:
@@ -115,6 +117,7 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
             args.port,
             images,
             verify=verify,
+            verify_tc3=verify_tc3,
             log=err,
             catalog_name=EMBEDDED if args.catalog is None else args.catalog,
             threads=args.threads,
