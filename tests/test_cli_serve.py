@@ -29,6 +29,7 @@ import pytest
 
 from describe_images._cli import main
 from describe_images._conformance import load_vectors
+from describe_images._http import DEFAULT_READ_TIMEOUT
 from tests.seed import SEED_1_QUERY, SEED_1_RESPONSE, SEED_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,9 @@ UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[
 SECRET_ID = "AKIDcliServeTest0000000000000000000"
 SECRET_KEY = "cliServeTestSecretKey0000000000"
 START_TIMEOUT = 15.0
-STOP_TIMEOUT = 10.0
+# On Ctrl-C, serve lets the workers finish the requests they hold for at most
+# read_timeout (spec/README.md §3.4): the wait allows that, plus the exit on a loaded machine.
+STOP_TIMEOUT = DEFAULT_READ_TIMEOUT + 10.0
 WARNING_LINE = "describe-images: WARNING: signatures are NOT verified; any caller is answered"
 
 
