@@ -270,7 +270,13 @@ HELP = {
     "conformance": (
         "run the spec's vectors against a live endpoint",
         "the endpoint, e.g. http://127.0.0.1:8000/v2/index.php",
-        "how to send (default GET)",
+        "legacy: every parameter in the query or form body (default); api3-get: API 3.0, "
+        "the business parameters in the query, Action, Version and Region in X-TC-* headers; "
+        "api3-post: API 3.0 with a JSON body (the json.json vectors too)",
+        "how to send legacy calls (default GET)",
+        "a JSON file {SecretId: SecretKey} with one key: sign every call with it (v1 for "
+        "legacy, TC3-HMAC-SHA256 for API 3.0)",
+        "sign with TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY",
     ),
     "sign": (
         "print a signed call for a JSON request (keys from the environment)",

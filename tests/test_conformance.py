@@ -530,10 +530,11 @@ def test_load_vectors_default_and_from_a_directory(tmp_path: Path) -> None:
             "cases"
         ][0]["id"]
     )
-    for name in ("validate.json", "query.json"):
+    for name in ("validate.json", "query.json", "json.json"):
         shutil.copy(ROOT / "spec" / "vectors" / name, tmp_path / name)
     assert load_vectors(tmp_path) == load_vectors(str(tmp_path))
     assert load_vectors(tmp_path).query == packaged.query
+    assert load_vectors(tmp_path).json == packaged.json
 
 
 def test_validate_vector_code_is_the_first_error(tmp_path: Path) -> None:
@@ -584,9 +585,11 @@ def write_vectors(
     validate: Sequence[object] | dict[str, object] = (),
     query: Sequence[object] = (),
     catalog: Sequence[object] = (),
+    bodies: Sequence[object] = (),
 ) -> None:
     validate_doc = {"cases": validate if isinstance(validate, dict) else list(validate)}
     query_doc = {"catalog": list(catalog), "cases": list(query)}
+    (directory / "json.json").write_text(json.dumps({"cases": list(bodies)}), encoding="utf-8")
     (directory / "validate.json").write_text(json.dumps(validate_doc), encoding="utf-8")
     (directory / "query.json").write_text(json.dumps(query_doc), encoding="utf-8")
 
@@ -660,7 +663,7 @@ def test_load_vectors_from_a_traversable(tmp_path: Path) -> None:
     # A Traversable that is not a path: a directory inside a zip file.
     archive = tmp_path / "vectors.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for name in ("validate.json", "query.json"):
+        for name in ("validate.json", "query.json", "json.json"):
             zipped.write(ROOT / "spec" / "vectors" / name, f"v/{name}")
     with zipfile.ZipFile(archive) as zipped:
         assert load_vectors(zipfile.Path(zipped, "v/")) == load_vectors()
