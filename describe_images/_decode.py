@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 
-from ._errors import RULE_RANK, RequestError, Violation, WireError, violation
+from ._errors import RULE_RANK, RequestError, UsageError, Violation, WireError, violation
 from ._fast import Placed, place, plain_query_flat
 from ._grammar import DEFAULT_LIMITS, Node, WireLimits
+from ._json import _unknown_member
 from ._model import (
     DEFAULT_COMMON,
     CommonParams,
@@ -22,6 +23,7 @@ from ._model import (
     Filter,
     shown,
     unknown_parameter,
+    value_problems,
 )
 from ._pairs import check_pairs, parse_query
 from ._rules import check, invalid_limit, invalid_offset
@@ -41,53 +43,85 @@ def decode_request(
     query: str | bytes | bytearray | memoryview | Iterable[tuple[str, str]],
     *,
     limits: WireLimits = DEFAULT_LIMITS,
+    common: CommonParams | None = None,
 ) -> DescribeImagesRequest:
     """Decode a query string, form body, URL or pairs into a request.
 
     Raises :class:`RequestError` carrying every violation, in rule order then wire order.
 
+    ``common`` is for an API 3.0 GET (spec/README.md §3.4): the common parameters the
+    caller read from the ``X-TC-*`` headers. The query then carries only the action's own
+    parameters: a common one in it (``Action``, ``Version``, ``Region``..., or the v1
+    signature's) is ``unknown-parameter``, as in a JSON body (§2.10), and ``Version`` is
+    the caller's to check.
+
     >>> decode_request("Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7").image_ids
     ('img-pmqg1cw7',)
+    >>> api3 = CommonParams(region="ap-guangzhou")  # from X-TC-Region
+    >>> decode_request("ImageIds.0=img-pmqg1cw7", common=api3).common.region
+    'ap-guangzhou'
     """
+    _check_common(common, limits)
     if isinstance(query, (str, bytes, bytearray, memoryview)):
         text = query_part(query, limits)
         flat = plain_query_flat(text, limits)
         if flat is not None:
             placed = place(flat, limits)
             if placed is not None:
-                return _build(placed, lambda: flat[0::2])
+                return _build(placed, lambda: flat[0::2], common)
         pairs = parse_query(text, limits=limits)
         if flat is not None:  # plain, but its layout has no plan: placing the pairs fails too
-            return decode_general(pairs, limits=limits)
+            return decode_general(pairs, limits=limits, common=common)
     else:
         errors: list[Violation] = []
         pairs = check_pairs(query, limits, errors)
         if errors:
             raise WireError(errors)
-    return decode_pairs(pairs, limits=limits)
+    return decode_pairs(pairs, limits=limits, common=common)
 
 
 def decode_pairs(
-    pairs: list[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS
+    pairs: list[tuple[str, str]],
+    *,
+    limits: WireLimits = DEFAULT_LIMITS,
+    common: CommonParams | None = None,
 ) -> DescribeImagesRequest:
-    """Decode pairs that already passed :func:`parse_query`'s checks (text, caps).
+    """Decode pairs that already passed :func:`parse_query`'s checks (text, caps);
+    ``common`` as for :func:`decode_request`.
 
     >>> decode_pairs([("Action", "DescribeImages"), ("Version", "2017-03-12")]).image_ids
     ()
     """
+    _check_common(common, limits)
     placed = place(list(chain.from_iterable(pairs)), limits)
     if placed is None:
-        return decode_general(pairs, limits=limits)
-    return _build(placed, lambda: [key for key, _ in pairs])
+        return decode_general(pairs, limits=limits, common=common)
+    return _build(placed, lambda: [key for key, _ in pairs], common)
 
 
 def decode_general(
-    pairs: list[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS
+    pairs: list[tuple[str, str]],
+    *,
+    limits: WireLimits = DEFAULT_LIMITS,
+    common: CommonParams | None = None,
 ) -> DescribeImagesRequest:
     """:func:`decode_pairs` without the fast path: the tree placed in the schema."""
+    _check_common(common, limits)
     tree = unflatten(pairs, limits=limits)  # raises WireError naming every wire problem
     keys = [key for key, _ in pairs]
-    return _build(_place(tree, keys), lambda: keys)
+    return _build(_place(tree, keys), lambda: keys, common)
+
+
+def _check_common(common: CommonParams | None, limits: WireLimits) -> None:
+    """Header-derived common parameters must be ones the wire can carry; their problems
+    come alone, before the query is read (they were sent first, in the headers)."""
+    if common is None:
+        return
+    if not isinstance(common, CommonParams):
+        raise UsageError(f"common must be a CommonParams, not {type(common).__name__}")
+    problems = value_problems(DescribeImagesRequest(common=common), limits)
+    if problems:
+        raise RequestError(problems)
 
 
 def _place(tree: dict[str, Node], keys: list[str]) -> Placed:
@@ -178,17 +212,23 @@ def _wrong_shape(key: str, hint: str) -> Violation:
     return violation("wrong-shape", key, f"{key} does not fit the parameter's shape: {hint}")
 
 
-def _build(got: Placed, wire_keys: Callable[[], Sequence[str]]) -> DescribeImagesRequest:
+def _build(
+    got: Placed, wire_keys: Callable[[], Sequence[str]], given: CommonParams | None = None
+) -> DescribeImagesRequest:
     found = got.misplaced
     scalars = got.scalars
-    if "Action" not in scalars or "Version" not in scalars:
+    if given is not None:
+        # An API 3.0 query: the common parameters are the headers' (spec/README.md §3.4).
+        found += [_unknown_member(key) for key in scalars if key not in _BUSINESS_SCALARS]
+        scalars = {key: value for key, value in scalars.items() if key in _BUSINESS_SCALARS}
+    elif "Action" not in scalars or "Version" not in scalars:
         found += [
             violation("missing-parameter", name, f"{name} is required")
             for name in ("Action", "Version")
             if name not in scalars
         ]
     version = scalars.get("Version", VERSION)
-    if version != VERSION:
+    if given is None and version != VERSION:
         found.append(
             violation(
                 "unsupported-version",
@@ -205,18 +245,19 @@ def _build(got: Placed, wire_keys: Callable[[], Sequence[str]]) -> DescribeImage
         limit = _integer(scalars["Limit"])
         if limit is None:
             found.append(invalid_limit(scalars["Limit"]))
-    common = (
+    if given is not None:
+        common = given
+    elif scalars.keys() <= _NOT_COMMON:
         # The same immutable value every plain request has: shared, not rebuilt.
-        (
+        common = (
             DEFAULT_COMMON
             if scalars.get("Action") == ACTION
             else CommonParams(action=scalars.get("Action", ACTION))
         )
-        if scalars.keys() <= _NOT_COMMON
-        else CommonParams(
+    else:
+        common = CommonParams(
             **{attr: scalars[wire] for wire, attr in COMMON_PARAMETERS.items() if wire in scalars}
         )
-    )
     request = DescribeImagesRequest(
         image_ids=tuple(got.image_ids),
         filters=tuple(got.filters),
@@ -231,6 +272,7 @@ def _build(got: Placed, wire_keys: Callable[[], Sequence[str]]) -> DescribeImage
 
 
 _NOT_COMMON = frozenset({"Action", "Version", "Offset", "Limit"})
+_BUSINESS_SCALARS = frozenset({"Offset", "Limit"})
 
 
 def _integer(text: str) -> int | None:

@@ -21,6 +21,7 @@ class ErrorCode(str, enum.Enum):
     INVALID_PARAMETER = "InvalidParameter"
     MISSING_PARAMETER = "MissingParameter"
     INVALID_ACTION = "InvalidAction"
+    NO_SUCH_VERSION = "NoSuchVersion"
     UNKNOWN_PARAMETER = "UnknownParameter"
     INVALID_PARAMETER_VALUE = "InvalidParameterValue"
     COEXIST_IMAGE_IDS_FILTERS = "InvalidParameter.InvalidParameterCoexistImageIdsFilters"
@@ -94,10 +95,17 @@ JSON_REASONS: Final = {
     "bad-json": _E.INVALID_PARAMETER,
 }
 
+#: The reasons only an API 3.0 call's headers give (spec/README.md §3.4): the server checks
+#: ``X-TC-Version`` itself, as API 3.0's gateway does, with API 3.0's common error code.
+API3_REASONS: Final = {
+    "no-such-version": _E.NO_SUCH_VERSION,
+}
+
 #: The rank of every request reason: every codec reason (0) before every rule.
 REQUEST_RANK: Final = {
     **dict.fromkeys(WIRE_REASONS, 0),
     **dict.fromkeys(JSON_REASONS, 0),
+    **dict.fromkeys(API3_REASONS, 0),
     **RULE_RANK,
 }
 
@@ -132,6 +140,7 @@ REASONS: Final[dict[str, ErrorCode]] = {
     **dict.fromkeys(WIRE_REASONS, _E.INVALID_PARAMETER),
     **RULES,
     **JSON_REASONS,
+    **API3_REASONS,
     **AUTH_REASONS,
     **DOCUMENT_REASONS,
 }

@@ -25,13 +25,16 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from ._catalog import default_catalog
 from ._decode import decode_pairs, decode_request, query_part
-from ._errors import ErrorCode, RequestError, envelope
+from ._errors import AuthError, ErrorCode, RequestError, Violation, envelope, violation
 from ._grammar import DEFAULT_LIMITS, WireLimits
+from ._json import decode_json_request
+from ._model import CommonParams, DescribeImagesRequest, shown
 from ._pairs import parse_query
 from ._query import answer_request
 from ._response import Image
 from ._signing import Verifier
-from ._spec import ACTION, METHODS, PATH, VERSION
+from ._spec import ACTION, METHODS, PATH, TC3_ALGORITHM, VERSION
+from ._tc3 import Tc3Verifier
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -54,6 +57,8 @@ DEFAULT_MAX_BODY_BYTES: Final = 1 << 20
 #: ``"OK <shown>/<TotalCount>"``; :func:`serve` logs it, other servers' middleware may.
 OUTCOME_KEY: Final = "describe_images.outcome"
 FORM_TYPE: Final = "application/x-www-form-urlencoded"
+#: The media type of an API 3.0 POST body (spec/README.md §2.10).
+API3_TYPE: Final = "application/json"
 JSON_TYPE: Final = ("Content-Type", "application/json")
 TEXT_TYPE: Final = ("Content-Type", "text/plain; charset=utf-8")
 INTERNAL_ERROR_MESSAGE: Final = (
@@ -93,9 +98,11 @@ def make_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     limits: WireLimits = DEFAULT_LIMITS,
     verify: Verifier | None = None,
+    verify_tc3: Tc3Verifier | None = None,
 ) -> WSGIApplication:
     """A WSGI application answering DescribeImages from ``images`` (default: the embedded
-    catalog).
+    catalog), as legacy calls and as API 3.0 calls (``X-TC-*`` headers, a GET query or a
+    JSON POST body; spec/README.md §3.4).
 
     Every API answer is HTTP 200, ``Content-Type: application/json``, with the Tencent
     envelope and a fresh UUID4 ``RequestId``; requests that are not API calls get a plain
@@ -105,6 +112,10 @@ def make_app(
     ``verify`` (e.g. :func:`~describe_images.make_verifier`) is called as
     ``verify(method, host, path, pairs)`` after the wire parse and before decoding; a
     :class:`RequestError` it raises (an ``AuthError``) is the answer.
+    ``verify_tc3`` (e.g. :func:`~describe_images.make_tc3_verifier`) is called as
+    ``verify_tc3(method, host, path, query, headers, body)`` on an API 3.0 call before
+    anything else is read from it. With either one given, every call must be signed: a
+    call of the kind whose verifier is missing is refused.
 
     >>> from wsgiref.util import setup_testing_defaults
     >>> environ = {"QUERY_STRING": "Action=DescribeImages&Version=2017-03-12&Limit=0"}
@@ -122,7 +133,7 @@ def make_app(
         try:
             try:
                 status, headers, body, outcome = _answer(
-                    environ, catalog, max_body_bytes, limits, verify
+                    environ, catalog, max_body_bytes, limits, verify, verify_tc3
                 )
             except _HttpRefusal as refusal:
                 status, headers, body, outcome = refusal.answer()
@@ -166,17 +177,21 @@ def _answer(
     max_body_bytes: int,
     limits: WireLimits,
     verify: Verifier | None,
+    verify_tc3: Tc3Verifier | None = None,
 ) -> _Answer:
     path = _cgi(environ, "PATH_INFO") or "/"
     if path not in API_PATHS:
         raise _HttpRefusal("404 Not Found", f"no API at {_echo(path)}; send calls to {PATH}")
     method = _cgi(environ, "REQUEST_METHOD")
+    if method in METHODS and _is_api3(environ):
+        return _answer_api3(environ, method, path, catalog, max_body_bytes, limits, verify,
+                            verify_tc3)  # fmt: skip
     if method == "GET":
         raw = _environ_bytes(_cgi(environ, "QUERY_STRING"))
     elif method == "POST":
         # The API documents POST parameters as the form body only: the query string of a
         # POST is ignored, never merged (spec/README.md §3.4).
-        raw = _read_form(environ, max_body_bytes)
+        raw = _read_body(environ, max_body_bytes, FORM_TYPE)
     else:
         raise _HttpRefusal(
             "405 Method Not Allowed",
@@ -190,18 +205,165 @@ def _answer(
         # query part, but a query string or body is never a URL: one that looks like one
         # ("/...", "http://...") goes through the pairs, as it always did. Signed: the
         # verifier needs the pairs; decode_pairs places them without checking them again.
-        if verify is None and query_part(raw, limits) == raw:
+        if verify is None and verify_tc3 is None and query_part(raw, limits) == raw:
             request = decode_request(raw, limits=limits)
         else:
             pairs = parse_query(raw, limits=limits)
             if verify is not None:
                 verify(method, _host(environ), _cgi(environ, "SCRIPT_NAME") + path, pairs)
+            elif verify_tc3 is not None:
+                raise AuthError([_unverifiable("SignatureMethod", "v1", TC3_ALGORITHM)])
             request = decode_pairs(pairs, limits=limits)
+    except RequestError as exc:
+        return _refused(exc, request_id)
+    return _answered(request, catalog, request_id)
+
+
+def _refused(error: RequestError, request_id: str) -> _Answer:
+    return "200 OK", [JSON_TYPE], _json(error.to_response(request_id)), error.code
+
+
+def _answered(
+    request: DescribeImagesRequest, catalog: tuple[Image, ...], request_id: str
+) -> _Answer:
+    try:
         response = answer_request(request, catalog, request_id=request_id)
     except RequestError as exc:
-        return "200 OK", [JSON_TYPE], _json(exc.to_response(request_id)), exc.code
+        return _refused(exc, request_id)
     outcome = f"OK {len(response.image_set)}/{response.total_count}"
     return "200 OK", [JSON_TYPE], response.to_json().encode("ascii"), outcome
+
+
+def _unverifiable(path: str, kind: str, other: str) -> Violation:
+    # Fail closed (spec/README.md §3.4): an app given one verifier requires signatures,
+    # and a call signed the other way cannot be checked.
+    return violation(
+        "unsupported-signature-method",
+        path,
+        f"this server verifies only {other} signatures: a {kind} call is refused here",
+    )
+
+
+# --- API 3.0 calls (spec/README.md §3.4, "API 3.0 calls") --------------------------------
+
+# X-TC-<name> header (as a WSGI environ key) -> CommonParams attribute. X-TC-Version is
+# checked, not kept (a request has one version); X-TC-Action is required.
+_API3_HEADERS: Final = {
+    "HTTP_X_TC_ACTION": "action",
+    "HTTP_X_TC_REGION": "region",
+    "HTTP_X_TC_TIMESTAMP": "timestamp",
+    "HTTP_X_TC_TOKEN": "token",
+    "HTTP_X_TC_LANGUAGE": "language",
+    "HTTP_X_TC_REQUESTCLIENT": "request_client",
+}
+
+
+def _is_api3(environ: WSGIEnvironment) -> bool:
+    """An API 3.0 call names its action in ``X-TC-Action`` or is TC3-signed."""
+    if "HTTP_X_TC_ACTION" in environ:
+        return True
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    return isinstance(authorization, str) and authorization.startswith(TC3_ALGORITHM)
+
+
+def _answer_api3(
+    environ: WSGIEnvironment,
+    method: str,
+    path: str,
+    catalog: tuple[Image, ...],
+    max_body_bytes: int,
+    limits: WireLimits,
+    verify: Verifier | None,
+    verify_tc3: Tc3Verifier | None,
+) -> _Answer:
+    query = _cgi(environ, "QUERY_STRING")
+    # A GET has no body; a POST's business parameters are its JSON body, and its query
+    # (signed as sent, if any) is never read for parameters, as for a legacy POST.
+    body = b"" if method == "GET" else _read_body(environ, max_body_bytes, API3_TYPE)
+    request_id = _request_id()
+    try:
+        if verify_tc3 is not None:
+            verify_tc3(
+                method,
+                _header_text(_host(environ)),
+                _header_text(_cgi(environ, "SCRIPT_NAME") + path),
+                _header_text(query),
+                _headers(environ),
+                body,
+            )
+        elif verify is not None:
+            raise AuthError([_unverifiable("authorization", TC3_ALGORITHM, "v1")])
+        common = _api3_common(environ)
+        if method == "GET":
+            request = decode_request(_environ_bytes(query), limits=limits, common=common)
+        else:
+            request = decode_json_request(body, common=common, limits=limits)
+    except RequestError as exc:
+        return _refused(exc, request_id)
+    return _answered(request, catalog, request_id)
+
+
+def _header_text(value: str) -> str:
+    """A PEP 3333 header string (latin-1 for the bytes sent) read as the UTF-8 the client
+    sent; bytes that are not UTF-8 become lone surrogates, which the checks refuse."""
+    return _environ_bytes(value).decode("utf-8", "surrogateescape")
+
+
+def _headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:
+    """The request's headers as (lower-case name, UTF-8 text), as the client sent them
+    (WSGI keeps ``Content-Type`` and ``Content-Length`` outside ``HTTP_*``)."""
+    out = []
+    for key in environ:
+        if key.startswith("HTTP_") and key[5:] not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key[5:]
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key
+        else:
+            continue
+        out.append((name.replace("_", "-").lower(), _header_text(_cgi(environ, key))))
+    return out
+
+
+def _api3_common(environ: WSGIEnvironment) -> CommonParams:
+    """The common parameters of an API 3.0 call, from its ``X-TC-*`` headers.
+
+    Like the API's gateway, which routes on them, this is decided before the parameters
+    are read, and alone: ``X-TC-Action`` and ``X-TC-Version`` must be sent (else
+    ``MissingParameter``), the action must be DescribeImages (else ``InvalidAction``) and
+    the version 2017-03-12 (else ``NoSuchVersion``)."""
+    values = {
+        attr: _header_text(_cgi(environ, key))
+        for key, attr in _API3_HEADERS.items()
+        if key in environ
+    }
+    version = None
+    if "HTTP_X_TC_VERSION" in environ:
+        version = _header_text(_cgi(environ, "HTTP_X_TC_VERSION"))
+    found = [
+        violation("missing-parameter", name, f"{name} is required: send the X-TC-{name} header")
+        for name, value in (("Action", values.get("action")), ("Version", version))
+        if not value
+    ]
+    action = values.get("action")
+    if action and action != ACTION:
+        found.append(
+            violation(
+                "unsupported-action",
+                "Action",
+                f"X-TC-Action {shown(action)} is not supported; this endpoint serves {ACTION}",
+            )
+        )
+    if version and version != VERSION:
+        found.append(
+            violation(
+                "no-such-version",
+                "Version",
+                f"X-TC-Version {shown(version)} does not exist for {ACTION}; use {VERSION!r}",
+            )
+        )
+    if found:
+        raise RequestError(found)
+    return CommonParams(**values)
 
 
 def _cgi(environ: WSGIEnvironment, key: str) -> str:
@@ -229,7 +391,7 @@ def _environ_bytes(text: str) -> bytes:
         return text.encode("utf-8", "surrogatepass")
 
 
-def _read_form(environ: WSGIEnvironment, cap: int) -> bytes:
+def _read_body(environ: WSGIEnvironment, cap: int, media_type: str) -> bytes:
     content_type = _cgi(environ, "CONTENT_TYPE")
     media, *params = content_type.split(";")
     charset = "utf-8"
@@ -237,11 +399,12 @@ def _read_form(environ: WSGIEnvironment, cap: int) -> bytes:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset":
             charset = value.strip().strip('"').lower()
-    if media.strip().lower() != FORM_TYPE or charset not in ("utf-8", "utf8"):
-        shown = _echo(content_type, quote=False) if content_type else "none"
+    if media.strip().lower() != media_type or charset not in ("utf-8", "utf8"):
+        sent = _echo(content_type, quote=False) if content_type else "none"
+        kind = "an API 3.0 POST body" if media_type == API3_TYPE else "a POST body"
         raise _HttpRefusal(
             "415 Unsupported Media Type",
-            f"a POST body must be {FORM_TYPE} (UTF-8), not {shown}",
+            f"{kind} must be {media_type} (UTF-8), not {sent}",
         )
     length_text = _cgi(environ, "CONTENT_LENGTH").strip()
     if not length_text:
@@ -373,6 +536,7 @@ def serve(
     images: Iterable[Image] | None = None,
     *,
     verify: Verifier | None = None,
+    verify_tc3: Tc3Verifier | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     limits: WireLimits = DEFAULT_LIMITS,
     log: TextIO | None = None,
@@ -388,7 +552,10 @@ def serve(
     """
     stream = sys.stderr if log is None else log
     catalog = default_catalog() if images is None else tuple(images)
-    app = make_app(catalog, max_body_bytes=max_body_bytes, limits=limits, verify=verify)
+    app = make_app(
+        catalog, max_body_bytes=max_body_bytes, limits=limits, verify=verify,
+        verify_tc3=verify_tc3,
+    )  # fmt: skip
     httpd = make_server(
         host,
         port,
@@ -404,7 +571,7 @@ def serve(
             f"describe-images: serving {ACTION} {VERSION} on "
             f"http://{shown_host}:{bound_port}{PATH} from {catalog_name} ({len(catalog)} images)",
         )
-        if verify is None:
+        if verify is None and verify_tc3 is None:
             _write(
                 stream,
                 "describe-images: WARNING: signatures are NOT verified; any caller is answered",

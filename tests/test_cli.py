@@ -1255,6 +1255,7 @@ def test_serve_passes_its_options_to_serve(served: dict[str, Any], credentials: 
         "port": 9,
         "images": load_vectors().catalog,
         "verify": None,
+        "verify_tc3": None,
         "log": err,
         "catalog_name": path,
     }
@@ -1291,6 +1292,20 @@ def test_serve_passes_its_options_to_serve(served: dict[str, Any], credentials: 
         with pytest.raises(AuthError) as refused:
             hook("GET", "127.0.0.1:8000", "/v2/index.php", pairs)
         assert refused.value.code == code
+    # The TC3 hook: the same file's keys, the same --max-skew (spec/README.md §3.4).
+    tc3_hook = served["verify_tc3"]
+    for timestamp, expected in [(now - 50, None), (now - 120, "AuthFailure.SignatureExpire")]:
+        call = describe_images.tc3_sign(
+            request, secret_id=SECRET_ID, secret_key=SECRET_KEY, host="127.0.0.1:8000",
+            timestamp=timestamp,
+        )  # fmt: skip
+        args = (call.method, call.host, call.path, call.query, call.headers, call.body)
+        if expected is None:
+            assert tc3_hook(*args) == SECRET_ID
+        else:
+            with pytest.raises(AuthError) as refused:
+                tc3_hook(*args)
+            assert refused.value.code == expected
     assert out.getvalue() == err.getvalue() == ""
 
 

@@ -114,9 +114,9 @@ class Paths:
             self.taken.append("parse_query")
             return parse(data, limits=limits)
 
-        def spy_general(pairs: Any, *, limits: WireLimits = DEFAULT_LIMITS) -> Any:
+        def spy_general(pairs: Any, *, limits: WireLimits = DEFAULT_LIMITS, **more: Any) -> Any:
             self.taken.append("general")
-            return place_tree(pairs, limits=limits)
+            return place_tree(pairs, limits=limits, **more)
 
         monkeypatch.setattr(_decode, "parse_query", spy_parse)
         monkeypatch.setattr(_decode, "decode_general", spy_general)

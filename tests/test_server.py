@@ -34,10 +34,14 @@ from hypothesis import strategies as st
 
 from describe_images import (
     AuthError,
+    DescribeImagesRequest,
+    Filter,
     Violation,
     decode_request,
+    make_tc3_verifier,
     make_verifier,
     sign,
+    tc3_sign,
 )
 from describe_images import server as server_module
 from describe_images._catalog import default_catalog
@@ -47,7 +51,7 @@ from describe_images._conformance import (
     load_vectors,
     query_part,
 )
-from describe_images._errors import ErrorCode, RequestError, envelope
+from describe_images._errors import ErrorCode, RequestError, UsageError, envelope
 from describe_images._grammar import WireLimits
 from describe_images._pairs import format_query, parse_query
 from describe_images._query import answer_request
@@ -1378,3 +1382,366 @@ def test_ctrl_c_stops_a_real_process_cleanly() -> None:
         rest = child.stderr.read()
         assert child.wait(10) == 0
     assert rest == "describe-images: stopped\n"
+
+
+# --- API 3.0 calls (spec/README.md §3.4, "API 3.0 calls") ---------------------------------
+
+TC3_ID, TC3_KEY = "AKIDapi3", "api3-secret"
+API3 = {"HTTP_X_TC_ACTION": "DescribeImages", "HTTP_X_TC_VERSION": "2017-03-12"}
+JSON = "application/json"
+
+
+def api3_call(
+    app: WSGIApplication,
+    *,
+    method: str = "POST",
+    body: bytes | None = b'{"ImageIds": ["img-pmqg1cw7"]}',
+    query: str = "",
+    headers: dict[str, str] | None = None,
+    content_type: str | None = None,
+) -> Answer:
+    environ = {**API3, **(headers or {})}
+    if method == "GET":
+        body = None
+    elif content_type is None:
+        content_type = JSON
+    return call(
+        app, method=method, path="/", query=query, body=body, content_type=content_type,
+        extra=environ,
+    )  # fmt: skip
+
+
+def tc3_environ(signed: Any) -> dict[str, Any]:
+    """The WSGI environ of a :class:`Tc3Call` (its headers as CGI keys, as wsgiref does)."""
+    env: dict[str, Any] = {
+        "REQUEST_METHOD": signed.method,
+        "PATH_INFO": signed.path,
+        "QUERY_STRING": signed.query,
+    }
+    for name, value in signed.headers:
+        key = name.upper().replace("-", "_")
+        env[key if key == "CONTENT_TYPE" else f"HTTP_{key}"] = value
+    if signed.method == "POST":
+        env["CONTENT_LENGTH"] = str(len(signed.body))
+        env["wsgi.input"] = io.BytesIO(signed.body)
+    return env
+
+
+def expected_answer(request: Any) -> Any:
+    return json.loads(answer_request(request, default_catalog(), request_id="x").to_json())
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_api3_seed_example_1(app: WSGIApplication, method: str) -> None:
+    answer = api3_call(app, method=method, query="ImageIds.0=img-pmqg1cw7")
+    assert answer.status == "200 OK"
+    assert answer.headers[0] == ("Content-Type", "application/json")
+    assert_seed_1_answer(answer.body)
+
+
+@pytest.mark.parametrize("path", ["/", "/v2/index.php"])
+def test_api3_is_answered_at_both_paths(app: WSGIApplication, path: str) -> None:
+    body = b'{"ImageIds": ["img-pmqg1cw7"]}'
+    answer = call(app, method="POST", path=path, body=body, content_type=JSON, extra=API3)
+    assert_seed_1_answer(answer.body)
+
+
+def test_api3_get_takes_the_headers_common_parameters(app: WSGIApplication) -> None:
+    headers = {"HTTP_X_TC_REGION": "ap-guangzhou", "HTTP_X_TC_LANGUAGE": "en-US"}
+    answer = api3_call(app, method="GET", query="Limit=101", headers=headers)
+    assert answer.code == "InvalidParameterValue.InvalidParameterValueLimit"
+    # The same verdict as the legacy query with the same parameters.
+    legacy = call(app, query="Action=DescribeImages&Version=2017-03-12&Region=gz&Limit=101")
+    assert answer.json()["Response"]["Error"] == legacy.json()["Response"]["Error"]
+
+
+@pytest.mark.parametrize(
+    ("query", "path"),
+    [
+        ("Action=DescribeImages&ImageIds.0=img-pmqg1cw7", "Action"),
+        ("Version=2017-03-12&ImageIds.0=img-pmqg1cw7", "Version"),
+        ("ImageIds.0=img-pmqg1cw7&Region=ap-guangzhou", "Region"),
+        ("ImageIds.0=img-pmqg1cw7&Nonce=1", "Nonce"),
+        ("ImageIds.0=img-pmqg1cw7&SignatureMethod=HmacSHA256", "SignatureMethod"),
+    ],
+)
+def test_api3_get_refuses_common_parameters_in_the_query(
+    app: WSGIApplication, query: str, path: str
+) -> None:
+    answer = api3_call(app, method="GET", query=query)
+    error = answer.json()["Response"]["Error"]
+    assert error["Code"] == "UnknownParameter"
+    assert error["Message"].startswith(f"unknown parameter {path}: ")
+    assert "header" in error["Message"]
+
+
+def test_api3_get_with_the_general_codec_path(app: WSGIApplication) -> None:
+    # Not a plain query (an escape, base 1): the pairs and the tree, with the headers' common.
+    answer = api3_call(
+        app, method="GET", query="Filters.1.Name=image-type&Filters.1.Values.1=PRIVATE%5FIMAGE"
+    )
+    request = decode_request(
+        "Action=DescribeImages&Version=2017-03-12"
+        "&Filters.1.Name=image-type&Filters.1.Values.1=PRIVATE_IMAGE"
+    )
+    data = answer.json()
+    data["Response"]["RequestId"] = "x"
+    assert data == expected_answer(request)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"HTTP_X_TC_ACTION": "DescribeZones"}, [("InvalidAction", "X-TC-Action 'DescribeZones'")]),
+        ({"HTTP_X_TC_VERSION": "2017-03-13"}, [("NoSuchVersion", "X-TC-Version '2017-03-13'")]),
+        ({"HTTP_X_TC_ACTION": ""}, [("MissingParameter", "Action is required")]),
+        ({"HTTP_X_TC_VERSION": ""}, [("MissingParameter", "Version is required")]),
+        (
+            {"HTTP_X_TC_ACTION": "Nope", "HTTP_X_TC_VERSION": "1"},
+            [("InvalidAction", "X-TC-Action 'Nope'")],
+        ),
+    ],
+)
+def test_api3_headers_are_checked_first_and_alone(
+    app: WSGIApplication, headers: dict[str, str], expected: list[tuple[str, str]]
+) -> None:
+    # The body is wrong too (a bool Limit): the headers decide, as API 3.0's gateway does.
+    answer = api3_call(app, body=b'{"Limit": true}', headers=headers)
+    error = answer.json()["Response"]["Error"]
+    assert (error["Code"], error["Message"][: len(expected[0][1])]) == expected[0]
+
+
+def test_api3_without_version_header_is_missing_parameter(app: WSGIApplication) -> None:
+    env = {"HTTP_X_TC_ACTION": "DescribeImages"}
+    answer = call(app, method="POST", path="/", body=b"{}", content_type=JSON, extra=env)
+    assert answer.json()["Response"]["Error"] == {
+        "Code": "MissingParameter",
+        "Message": "Version is required: send the X-TC-Version header",
+    }
+
+
+def test_api3_every_header_problem_is_reported() -> None:
+    environ = {"HTTP_X_TC_ACTION": "Nope", "HTTP_X_TC_VERSION": "1", "wsgi.input": io.BytesIO()}
+    with pytest.raises(RequestError) as info:
+        server_module._api3_common(environ)
+    assert [(v.code, v.reason, v.path) for v in info.value.violations] == [
+        ("InvalidAction", "unsupported-action", "Action"),
+        ("NoSuchVersion", "no-such-version", "Version"),
+    ]
+    with pytest.raises(RequestError) as info:
+        server_module._api3_common({"HTTP_AUTHORIZATION": "TC3-HMAC-SHA256 x"})
+    assert [(v.code, v.path) for v in info.value.violations] == [
+        ("MissingParameter", "Action"),
+        ("MissingParameter", "Version"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "path", "reason"),
+    [
+        ("HTTP_X_TC_REGION", "ap\x01gz", "Region", "control-character"),
+        ("HTTP_X_TC_LANGUAGE", "\xff", "Language", "bad-utf8"),  # the byte 0xFF: not UTF-8
+        ("HTTP_X_TC_TOKEN", "t" * 4097, "Token", "too-large"),
+    ],
+)
+def test_api3_header_text_is_checked(
+    app: WSGIApplication, header: str, value: str, path: str, reason: str
+) -> None:
+    common = server_module._api3_common({**API3, header: value})
+    with pytest.raises(RequestError) as info:
+        decode_request("ImageIds.0=img-pmqg1cw7&Limit=101", common=common)
+    # The headers' problems come alone, before the query's.
+    assert [(v.reason, v.path) for v in info.value.violations] == [(reason, path)]
+    for method in ("GET", "POST"):
+        answer = api3_call(app, method=method, query="Limit=101", headers={header: value})
+        assert answer.code == "InvalidParameter"
+
+
+def test_decode_request_common_must_be_common_params() -> None:
+    with pytest.raises(UsageError):
+        decode_request("ImageIds.0=img-pmqg1cw7", common={"Region": "x"})  # type: ignore[arg-type]  # misuse on purpose
+
+
+def test_api3_header_text_is_read_as_utf8(app: WSGIApplication) -> None:
+    common = server_module._api3_common({**API3, "HTTP_X_TC_REGION": "r\xc3\xa9gion"})
+    assert common.region == "région"
+    answer = api3_call(app, headers={"HTTP_X_TC_REGION": "\xff"})
+    error = answer.json()["Response"]["Error"]
+    assert (error["Code"], error["Message"].startswith("the value of 'Region'")) == (
+        "InvalidParameter",
+        True,
+    )
+
+
+def test_api3_is_recognised_by_a_tc3_authorization(app: WSGIApplication) -> None:
+    env = {"HTTP_AUTHORIZATION": "TC3-HMAC-SHA256 Credential=x"}
+    answer = call(app, method="GET", path="/", query="ImageIds.0=img-pmqg1cw7", extra=env)
+    assert answer.code == "MissingParameter"  # X-TC-Action, not the query's Action
+    assert "X-TC-Action" in answer.json()["Response"]["Error"]["Message"]
+    # Another Authorization does not make a legacy call an API 3.0 one.
+    env = {"HTTP_AUTHORIZATION": "Basic eDp5"}
+    assert_seed_1_answer(call(app, query=SEED_1, extra=env).body)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [JSON, "application/json; charset=utf-8", "Application/JSON;charset=UTF8"],
+)
+def test_api3_post_json_content_types(app: WSGIApplication, content_type: str) -> None:
+    assert_seed_1_answer(api3_call(app, content_type=content_type).body)
+
+
+@pytest.mark.parametrize(
+    "content_type", [FORM, "text/plain", "application/json; charset=latin-1", ""]
+)
+def test_api3_post_other_content_types_get_415(app: WSGIApplication, content_type: str) -> None:
+    answer = api3_call(app, content_type=content_type)
+    assert answer.status == "415 Unsupported Media Type"
+    assert answer.body.startswith(b"415 Unsupported Media Type: an API 3.0 POST body must be ")
+
+
+def test_legacy_post_json_still_gets_415(app: WSGIApplication) -> None:
+    answer = call(app, method="POST", body=b'{"ImageIds": []}', content_type=JSON)
+    assert answer.status == "415 Unsupported Media Type"
+    assert answer.body.startswith(b"415 Unsupported Media Type: a POST body must be ")
+
+
+def test_api3_post_ignores_the_query_string(app: WSGIApplication) -> None:
+    answer = api3_call(app, query="Limit=101")
+    assert_seed_1_answer(answer.body)
+
+
+def test_api3_post_body_errors_are_the_json_decoders(app: WSGIApplication) -> None:
+    answer = api3_call(app, body=b'{"Limit": 5, "Limit": 6}')
+    assert answer.code == "InvalidParameter"
+    answer = api3_call(app, body=b'{"Region": "ap-guangzhou"}')
+    assert answer.code == "UnknownParameter"
+
+
+# --- API 3.0 calls, signed ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signed_app() -> WSGIApplication:
+    credentials = {TC3_ID: TC3_KEY, SECRET_ID: SECRET_KEY}
+    return make_app(verify=make_verifier(credentials), verify_tc3=make_tc3_verifier(credentials))
+
+
+def tc3(method: Any, request: Any = None, **kwargs: Any) -> Any:
+    return tc3_sign(
+        request or DescribeImagesRequest(image_ids=("img-pmqg1cw7",)),
+        secret_id=TC3_ID,
+        secret_key=TC3_KEY,
+        method=method,
+        host="localhost",
+        **{"region": "ap-guangzhou", **kwargs},
+    )
+
+
+def wsgi(app: WSGIApplication, env: dict[str, Any]) -> Answer:
+    cgi = ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING")
+    extra = {k: v for k, v in env.items() if k not in cgi}
+    extra.setdefault("HTTP_HOST", "localhost")
+    return call(
+        app, method=env["REQUEST_METHOD"], path=env["PATH_INFO"], query=env["QUERY_STRING"],
+        extra=extra,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_api3_signed_call_is_answered(signed_app: WSGIApplication, method: str) -> None:
+    assert_seed_1_answer(wsgi(signed_app, tc3_environ(tc3(method))).body)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_api3_signed_with_unicode_headers(signed_app: WSGIApplication, method: str) -> None:
+    # Non-ASCII in the query or body and in a header (X-TC-Region), read back from latin-1.
+    request = DescribeImagesRequest(filters=(Filter("image-name", ("é",)),))
+    env = tc3_environ(tc3(method, request, region="广州"))
+    env = {k: v.encode().decode("latin-1") if k.startswith("HTTP_") else v for k, v in env.items()}
+    answer = wsgi(signed_app, env)
+    data = answer.json()
+    data["Response"]["RequestId"] = "x"
+    assert data == expected_answer(request)
+
+
+def test_api3_wrong_key_is_signature_failure(signed_app: WSGIApplication) -> None:
+    signed = tc3_sign(
+        DescribeImagesRequest(), secret_id=TC3_ID, secret_key="wrong", host="localhost"
+    )
+    assert wsgi(signed_app, tc3_environ(signed)).code == "AuthFailure.SignatureFailure"
+
+
+def test_api3_changed_body_is_signature_failure(signed_app: WSGIApplication) -> None:
+    env = tc3_environ(tc3("POST"))
+    env["wsgi.input"] = io.BytesIO(b'{"ImageIds": ["img-pmqg1cw8"]}')
+    assert wsgi(signed_app, env).code == "AuthFailure.SignatureFailure"
+
+
+def test_api3_host_is_the_host_header(signed_app: WSGIApplication) -> None:
+    env = tc3_environ(tc3("GET"))
+    env["HTTP_HOST"] = "localhost:8000"
+    assert wsgi(signed_app, env).code == "AuthFailure.SignatureFailure"
+
+
+@pytest.mark.parametrize(
+    ("env", "code"),
+    [
+        ({}, "MissingParameter"),  # no X-TC-Timestamp (reported first), no Authorization
+        ({"HTTP_X_TC_TIMESTAMP": "1700000000"}, "AuthFailure.SignatureFailure"),
+    ],
+)
+def test_api3_unsigned_call_is_refused(
+    signed_app: WSGIApplication, env: dict[str, str], code: str
+) -> None:
+    answer = api3_call(signed_app, method="GET", query="ImageIds.0=img-pmqg1cw7", headers=env)
+    assert answer.code == code
+
+
+def test_api3_verified_before_the_headers_and_the_body(signed_app: WSGIApplication) -> None:
+    env = tc3_environ(tc3("POST"))
+    env["HTTP_X_TC_VERSION"] = "1999-01-01"  # unsigned: the signature still holds
+    assert wsgi(signed_app, env).code == "NoSuchVersion"
+    env = tc3_environ(tc3("POST", timestamp=1))
+    env["HTTP_X_TC_VERSION"] = "1999-01-01"
+    assert wsgi(signed_app, env).code == "AuthFailure.SignatureExpire"
+
+
+def test_api3_verifier_sees_the_call() -> None:
+    seen: list[tuple[Any, ...]] = []
+
+    def record(*args: Any) -> str:
+        seen.append(args)
+        return "AKID"
+
+    app = make_app(verify_tc3=record)
+    env = tc3_environ(tc3("POST"))
+    env["SCRIPT_NAME"] = "/api"
+    wsgi(app, env)
+    method, host, path, query, headers, body = seen[0]
+    sent = env["wsgi.input"].getvalue()
+    assert (method, host, path, query, body) == ("POST", "localhost", "/api/", "", sent)
+    names = [name for name, _ in headers]
+    assert {"content-type", "content-length", "host", "authorization"} <= set(names)
+    assert len(names) == len(set(names))
+
+
+def test_one_verifier_closes_the_other_door() -> None:
+    v1_only = make_app(verify=make_verifier({TC3_ID: TC3_KEY}))
+    answer = wsgi(v1_only, tc3_environ(tc3("GET")))
+    assert answer.code == "InvalidParameterValue"
+    assert "TC3-HMAC-SHA256" in answer.json()["Response"]["Error"]["Message"]
+    tc3_only = make_app(verify_tc3=make_tc3_verifier({TC3_ID: TC3_KEY}))
+    answer = call(tc3_only, query=SEED_1)
+    assert answer.code == "InvalidParameterValue"
+    assert "v1 call is refused" in answer.json()["Response"]["Error"]["Message"]
+    assert call(tc3_only, query="Limit=%zz").code == "InvalidParameter"  # the codec first
+
+
+def test_legacy_signed_calls_still_pass_with_both_verifiers(signed_app: WSGIApplication) -> None:
+    get = signed_raw(SEED_1, "GET").decode()
+    assert_seed_1_answer(call(signed_app, query=get, HTTP_HOST="h").body)
+    post = signed_raw(SEED_1, "POST")
+    answer = call(signed_app, method="POST", body=post, content_type=FORM, HTTP_HOST="h")
+    assert_seed_1_answer(answer.body)
+    assert call(signed_app, query=SEED_1, HTTP_HOST="h").code == "MissingParameter"

@@ -138,6 +138,7 @@ def test_the_constants_are_consistent() -> None:
         *_errors.WIRE_REASONS,
         *_errors.RULES,
         *_errors.JSON_REASONS,
+        *_errors.API3_REASONS,
         *_errors.AUTH_REASONS,
         *_errors.DOCUMENT_REASONS,
     }

@@ -31,11 +31,16 @@ EXEMPT_REASONS: dict[str, str] = {
         "a malformed response or catalog document: no vector kind reads documents"
     ),
     "bad-document": "a malformed response or catalog document: no vector kind reads documents",
+    "no-such-version": (
+        "only the server's check of an API 3.0 call's X-TC-Version gives it: no vector "
+        "kind sends headers (tests/test_server.py covers it)"
+    ),
 }
 # Codes only exempt reasons (or the server's own failure) produce.
 EXEMPT_CODES: dict[str, str] = {
     "RequestLimitExceeded": "only nonce-store-full has it",
     "InternalError": "the document reasons and a server's own failure (spec/README.md §3.4)",
+    "NoSuchVersion": "only no-such-version has it",
 }
 
 
@@ -67,6 +72,9 @@ def spec_reasons() -> dict[str, set[str]]:
             named.setdefault(reason, set()).add(code)
     json_reasons = _section("### 2.10 JSON requests (API 3.0)")
     for reason, code in re.findall(r"^\| `([a-z0-9-]+)` \| ([A-Za-z.]+) \|", json_reasons, re.M):
+        named.setdefault(reason, set()).add(code)
+    server = _section("#### API 3.0 calls")
+    for reason, code in re.findall(r"^\| `([a-z0-9-]+)` \| `([A-Za-z.]+)` \|", server, re.M):
         named.setdefault(reason, set()).add(code)
     document = re.search(r"`DocumentError` \|.*?reasons ([^)]*)\)", README)
     assert document is not None

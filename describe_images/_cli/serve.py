@@ -48,10 +48,13 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
     # The server module (wsgiref, socketserver) is loaded only to serve.
     from .. import server
     from .._signing import make_verifier
+    from .._tc3 import make_tc3_verifier
 
-    verify = None
+    verify = verify_tc3 = None
     if args.credentials is not None:
-        verify = make_verifier(load_credentials(args.credentials), max_skew=args.max_skew)
+        credentials = load_credentials(args.credentials)
+        verify = make_verifier(credentials, max_skew=args.max_skew)
+        verify_tc3 = make_tc3_verifier(credentials, max_skew=args.max_skew)
     try:
         images = default_catalog() if args.catalog is None else load_catalog(args.catalog)
     except CatalogError as exc:
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
             args.port,
             images,
             verify=verify,
+            verify_tc3=verify_tc3,
             log=err,
             catalog_name=EMBEDDED if args.catalog is None else args.catalog,
         )
