@@ -330,6 +330,11 @@ def _split_common(text: str) -> tuple[list[tuple[str, str]], list[str]]:
         common.append((key, header))
     if not any(name == "Action" for name, _ in common):
         raise NotExpressible("no Action: an API 3.0 call is known by its X-TC-Action header")
+    version = dict(common).get("Version", VERSION)
+    if version != VERSION:
+        # The legacy vector expects InvalidParameterValue; API 3.0's gateway answers
+        # NoSuchVersion (MissingParameter when empty) before any parameter (§3.4).
+        raise NotExpressible(f"Version {version[:40]!r}: API 3.0 answers it with its own code")
     return common, rest
 
 
