@@ -2,6 +2,9 @@
 
 :func:`run_conformance` returns a :class:`ConformanceReport` and prints nothing; the
 ``describe-images conformance`` command prints it (describe_images/_cli/conformance.py).
+Each vector is translated into a :class:`Call` of the run's style (legacy, API 3.0 GET or
+API 3.0 JSON POST), or found to have no faithful form in it (:class:`NotExpressible`:
+reported, never sent), then signed when the run has credentials (v1 or TC3).
 
 The vectors ship as package data (``describe_images/data/vectors/``, byte-identical copies
 of spec/vectors/, which stays their source of truth). See spec/README.md §3.5.
@@ -29,6 +32,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from ._catalog import CatalogError, parse_catalog
 from ._errors import DescribeImagesError, ServiceError, UsageError, WireError
+from ._grammar import is_utf8
 from ._json import HEADER_PARAMETERS, V1_PARAMETERS
 from ._pairs import format_query, parse_query
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
@@ -299,7 +303,11 @@ _TOP_INTEGERS: Final = ("Offset", "Limit")
 
 
 def legacy_call(query: str, method: Method) -> Call:
-    """A vector's query as a legacy call: the query string of a GET, or a form body."""
+    """A vector's query as a legacy call: the query string of a GET, or a form body.
+
+    >>> legacy_call("https://h/?Action=DescribeImages&Limit=5#x", "POST").body
+    b'Action=DescribeImages&Limit=5'
+    """
     text = query_part(query)
     if method == "GET":
         return Call("GET", _wire_safe(text), (), None)
@@ -344,7 +352,12 @@ def _headers(common: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
 
 def api3_get_call(query: str) -> Call:
     """A vector's query as an API 3.0 GET: the business parameters stay in the query as
-    written, the common ones move to X-TC-* headers."""
+    written, the common ones move to X-TC-* headers.
+
+    >>> call = api3_get_call("Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7")
+    >>> call.query, call.headers[1:]
+    ('ImageIds.0=img-pmqg1cw7', (('X-TC-Action', 'DescribeImages'), ('X-TC-Version', '2017-03-12')))
+    """
     common, rest = _split_common(query_part(query))
     content = ("Content-Type", TC3_CONTENT_TYPES["GET"])
     return Call("GET", _wire_safe("&".join(rest)), (content, *_headers(common)), None)
@@ -368,7 +381,11 @@ def api3_post_call(query: str) -> Call:
     """A vector's query as an API 3.0 JSON POST: the business parameters as the JSON body
     (the tree their dotted keys build, Offset and Limit as integers), the common ones in
     X-TC-* headers. A query that does not parse, or builds no tree, is a wire-level case
-    with no JSON form."""
+    with no JSON form.
+
+    >>> api3_post_call("Action=DescribeImages&Filters.1.Name=image-type&Limit=05").body
+    b'{"Filters": [{"Name": "image-type"}], "Limit": 5}'
+    """
     common, rest = _split_common(query_part(query))
     try:
         tree = unflatten(parse_query("&".join(rest)))
@@ -442,10 +459,8 @@ class _Signer:
 
 
 class _Client:
-    def __init__(
-        self, url: str, timeout: float, signer: _Signer | None = None
-    ) -> None:
-        self.url, self.timeout, self.signer = url, timeout, signer
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url, self.timeout = url, timeout
         self.opener = _opener(url)
         self.request_ids: set[str] = set()
 
@@ -631,10 +646,10 @@ def _credentials(value: object) -> tuple[str, str] | None:
     if (
         isinstance(value, tuple)
         and len(value) == 2
-        and all(isinstance(part, str) and part for part in value)
+        and all(isinstance(part, str) and part and is_utf8(part) for part in value)
     ):
         return value[0], value[1]
-    raise UsageError("credentials are a (SecretId, SecretKey) pair of non-empty strings")
+    raise UsageError("credentials are a (SecretId, SecretKey) pair of non-empty UTF-8 strings")
 
 
 def run_conformance(
@@ -669,7 +684,7 @@ def run_conformance(
     loaded = load_vectors() if vectors is None else vectors
     parts = urllib.parse.urlsplit(url)
     signer = None if keys is None else _Signer(*keys, parts.netloc, parts.path or "/")
-    client = _Client(url, timeout, signer)
+    client = _Client(url, timeout)
     bodies = loaded.json if style == "api3-post" else ()
     counts = (len(loaded.validate), len(loaded.query))
     signed_as = keys[0] if keys else ""

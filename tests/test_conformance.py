@@ -1004,6 +1004,8 @@ def test_signed_calls_verify_as_sent(fake_server: Callable[[WSGIApplication], st
         ({"credentials": ("id",)}, "credentials are a (SecretId, SecretKey) pair"),
         ({"credentials": ("id", "")}, "credentials are a (SecretId, SecretKey) pair"),
         ({"credentials": ["id", "key"]}, "credentials are a (SecretId, SecretKey) pair"),
+        ({"credentials": ("id", "k\udcff")}, "credentials are a (SecretId, SecretKey) pair"),
+        ({"credentials": (1, "key")}, "credentials are a (SecretId, SecretKey) pair"),
     ],
 )
 def test_style_method_and_credentials_refusals(kwargs: dict[str, Any], message: str) -> None:
