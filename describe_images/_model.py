@@ -516,8 +516,19 @@ def suggest(key: str) -> str | None:
     return None if better == key else better
 
 
+# InstanceType is a member of API 3.0's DescribeImages model, so clients built from that
+# model send it; the message says why 2017-03-12 refuses it (spec/README.md §2.5). The JSON
+# door (_json.py) says the same.
+INSTANCE_TYPE_MESSAGE = (
+    "unknown parameter InstanceType: a member of API 3.0's DescribeImages model, "
+    "not a parameter of Version 2017-03-12, which this library implements"
+)
+
+
 def unknown_parameter(key: str) -> Violation:
     """The ``UnknownParameter`` violation for ``key``, with a suggestion when one is near."""
+    if key == "InstanceType":
+        return violation("unknown-parameter", key, INSTANCE_TYPE_MESSAGE)
     message = f"unknown parameter {key}"
     better = suggest(key)
     if better is not None:

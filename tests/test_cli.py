@@ -8,12 +8,13 @@ import json
 import os
 import re
 import runpy
+import shlex
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 from urllib.parse import urlsplit
 
@@ -31,6 +32,7 @@ from describe_images._grammar import is_utf8
 from describe_images._model import DescribeImagesRequest
 from describe_images._pairs import format_query, parse_query
 from describe_images._signing import sign, signed_query, verify
+from describe_images._tc3 import tc3_sign, tc3_verify
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_2_QUERY = (
@@ -268,15 +270,29 @@ HELP = {
     "conformance": (
         "run the spec's vectors against a live endpoint",
         "the endpoint, e.g. http://127.0.0.1:8000/v2/index.php",
-        "how to send (default GET)",
+        "legacy: every parameter in the query or form body (default); api3-get: API 3.0, "
+        "the business parameters in the query, Action, Version and Region in X-TC-* headers; "
+        "api3-post: API 3.0 with a JSON body (the json.json vectors too)",
+        "how to send legacy calls (default GET)",
+        "a JSON file {SecretId: SecretKey} with one key: sign every call with it (v1 for "
+        "legacy, TC3-HMAC-SHA256 for API 3.0)",
+        "sign with TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY",
     ),
     "sign": (
-        "print a signed URL for a JSON request (keys from the environment)",
+        "print a signed call for a JSON request (keys from the environment)",
         "the JSON request, or - for stdin",
-        "the Region parameter to sign in (default: none)",
-        "GET prints the signed URL, POST the form body (default GET)",
-        "the HMAC (default HmacSHA256)",
-        "the URL to sign for (https://image.api.qcloud.com/v2/index.php)",
+        "the Region to sign in (default: none)",
+        "GET: the signed URL (or, with --tc3, the dotted query); POST: the form body (with "
+        "--tc3, the JSON body). Default GET, with --tc3 POST (the SDK's default)",
+        "the v1 HMAC (default HmacSHA256; not with --tc3)",
+        "an API 3.0 call signed with TC3-HMAC-SHA256: Action, Version, Region, Timestamp "
+        "and Token in X-TC-* headers",
+        "with --tc3: sign UNSIGNED-PAYLOAD instead of the body's hash",
+        "a temporary credential's token (default: none)",
+        "the Unix time to sign with (default: now)",
+        "print one curl command that sends exactly the signed bytes",
+        "the URL to sign for (default https://image.api.qcloud.com/v2/index.php, with --tc3 "
+        "https://cvm.tencentcloudapi.com/)",
     ),
     "verify": (
         "verify a signed URL's signature",
@@ -883,6 +899,193 @@ def test_sign_cuts_long_endpoints_in_messages(endpoint: str, message: str) -> No
     status, out, err = run("sign", SEED_1_JSON, "--endpoint", endpoint)
     assert (status, out) == (2, "")
     assert err.startswith(f"describe-images sign: error: {message}")
+
+
+# --- sign --tc3 and --curl ----------------------------------------------------------------
+
+T = 1_700_000_000
+
+
+def parse_call(out: str) -> tuple[str, str, list[tuple[str, str]], bytes | None]:
+    """sign --tc3's output: (method, url, headers, body or None)."""
+    head, blank, body = out.partition("\n\n")
+    lines = head.split("\n")
+    method, _, url = lines[0].partition(" ")
+    headers = [(n, v) for n, _, v in (line.partition(": ") for line in lines[1:] if line)]
+    if not blank:
+        return method, url, headers, None
+    assert body.endswith("\n") and body.count("\n") == 1
+    return method, url, headers, body[:-1].encode("utf-8")
+
+
+def parse_curl(out: str) -> tuple[str, str, list[tuple[str, str]], bytes | None]:
+    """A printed curl command: (method, url, headers, body or None); every word known."""
+    assert out.endswith("\n") and out.count("\n") == 1
+    words = shlex.split(out)
+    assert words[:2] == ["curl", "--globoff"]
+    method, headers, body, i = "GET", [], None, 2
+    while i < len(words) - 1:
+        flag, value = words[i], words[i + 1]
+        if flag == "-H":
+            name, _, text = value.partition(": ")
+            headers.append((name, text))
+        elif flag == "--data-binary":
+            method, body = "POST", value.encode("utf-8")
+        else:
+            raise AssertionError(f"unexpected curl word {flag!r}")
+        i += 2
+    assert i == len(words) - 1
+    return method, words[-1], headers, body
+
+
+TC3_CASES: list[tuple[str, tuple[str, ...], dict[str, Any]]] = [
+    ("POST", (), {}),
+    ("GET", (), {}),
+    ("POST", ("--region", "ap-guangzhou", "--token", "tok en"), {"region": "ap-guangzhou",
+                                                               "token": "tok en"}),
+    ("GET", ("--region", "ap-guangzhou", "--unsigned-payload"), {"region": "ap-guangzhou",
+                                                                "unsigned_payload": True}),
+    ("POST", ("--unsigned-payload", "--token", "t"), {"unsigned_payload": True, "token": "t"}),
+]  # fmt: skip
+REQUEST_2 = '{"Filters": [{"Name": "image-name", "Values": ["a b&c=d", "中文"]}], "Limit": 5}'
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(("method", "extra", "options"), TC3_CASES)
+@pytest.mark.parametrize("as_curl", [False, True])
+@pytest.mark.parametrize("endpoint", [None, "http://127.0.0.1:8000/v2/index.php"])
+def test_sign_tc3_prints_the_call_tc3_sign_builds(
+    method: Literal["GET", "POST"],
+    extra: tuple[str, ...],
+    options: dict[str, Any],
+    as_curl: bool,
+    endpoint: str | None,
+) -> None:
+    argv = ["sign", REQUEST_2, "--tc3", "--method", method, "--timestamp", str(T), *extra]
+    argv += ["--endpoint", endpoint] if endpoint else []
+    status, out, err = run(*argv, *(["--curl"] if as_curl else []))
+    assert (status, err) == (0, "")
+    got = (parse_curl if as_curl else parse_call)(out)
+    parts = urlsplit(endpoint or "https://cvm.tencentcloudapi.com/")
+    call = tc3_sign(
+        DescribeImagesRequest.from_dict(json.loads(REQUEST_2)),
+        secret_id=SECRET_ID,
+        secret_key=SECRET_KEY,
+        method=method,
+        host=parts.netloc,
+        path=parts.path,
+        timestamp=T,
+        **options,
+    )
+    url = f"{parts.scheme}://{parts.netloc}{call.target}"
+    assert got == (call.method, url, list(call.headers), call.body if method == "POST" else None)
+    # ... and the server side accepts it as it is printed.
+    query, secrets = urlsplit(got[1]).query, {SECRET_ID: SECRET_KEY}.get
+    verified = tc3_verify(
+        method, parts.netloc, parts.path, query, got[2], got[3] or b"", secrets=secrets, now=T
+    )
+    assert verified == SECRET_ID
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sign_tc3_sends_what_the_official_sdk_sends(
+    monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    from tests.test_tc3 import KEY, SID, sdk_call
+
+    monkeypatch.setenv(ENV_ID, SID)
+    monkeypatch.setenv(ENV_KEY, KEY)
+    argv = ("--tc3", "--method", method, "--timestamp", str(T), "--region", "ap-guangzhou")
+    status, out, _ = run("sign", REQUEST_2, *argv)
+    assert status == 0
+    _, url, headers, body = parse_call(out)
+    sdk_headers, data, _ = sdk_call(
+        method, json.loads(REQUEST_2), region="ap-guangzhou", timestamp=T
+    )
+    # The SDK also names itself (X-TC-RequestClient, not signed); the rest is the same, in
+    # the same order, the signature included.
+    del sdk_headers["X-TC-RequestClient"]
+    assert headers == list(sdk_headers.items())
+    if method == "POST":
+        assert body == data.encode("utf-8") and urlsplit(url).query == ""
+    else:
+        assert body is None and urlsplit(url).query == data
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_sign_v1_curl_sends_a_call_that_verifies(method: str) -> None:
+    base = "http://localhost:8080/v2/index.php"
+    argv = ("--method", method, "--endpoint", base, "--curl", "--timestamp", str(T))
+    status, out, err = run("sign", SEED_1_JSON, *argv)
+    assert (status, err) == (0, "")
+    got_method, url, headers, body = parse_curl(out)
+    assert got_method == method
+    if method == "GET":
+        assert headers == [("Host", "localhost:8080")] and body is None
+        assert url.startswith(f"{base}?Action=DescribeImages&")
+        pairs = parse_query(urlsplit(url).query)
+    else:
+        assert headers == [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Host", "localhost:8080"),
+        ]
+        assert url == base and body is not None
+        pairs = parse_query(body)
+    assert dict(pairs)["Timestamp"] == str(T)
+    verify(method, "localhost:8080", "/v2/index.php", pairs,
+           secrets={SECRET_ID: SECRET_KEY}.get, now=T)  # fmt: skip
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(
+    ("argv", "status", "message"),
+    [
+        (("--unsigned-payload",), 2, "--unsigned-payload is a TC3 option: add --tc3"),
+        (
+            ("--tc3", "--signature-method", "HmacSHA1"),
+            2,
+            "--signature-method is the v1 HMAC: leave it out with --tc3",
+        ),
+        (
+            ("--tc3", "--timestamp", "1e9"),
+            2,
+            "argument --timestamp: a Unix time is 1 to 20 digits 0-9, not '1e9'",
+        ),
+        (("--timestamp", "\u0661"), 2, "argument --timestamp: a Unix time is 1 to 20 digits"),
+        (("--timestamp", "1" * 21), 2, "argument --timestamp: a Unix time is 1 to 20 digits"),
+        (
+            ("--tc3", "--timestamp", "253402300800"),
+            2,
+            "timestamp must be from 0 to 253402300799 (9999-12-31T23:59:59Z)",
+        ),
+        (("--tc3", "--token", "a\nb"), 1, ""),
+    ],
+)
+def test_sign_tc3_refusals(argv: tuple[str, ...], status: int, message: str) -> None:
+    got, out, err = run("sign", SEED_1_JSON, *argv)
+    assert got == status
+    if status == 2:
+        assert out == "" and err.startswith(f"describe-images sign: error: {message}")
+        assert err.count("\n") == 1
+    else:  # a header value no wire carries: the verdict, with its violation's path
+        assert err == "" and json.loads(out)["valid"] is False
+
+
+@pytest.mark.usefixtures("keys")
+def test_sign_tc3_reports_every_violation() -> None:
+    status, out, err = run("sign", '{"ImageIds": ["nope"], "Limit": 0}', "--tc3")
+    assert (status, err) == (1, "")
+    assert [v[1] for v in violations_of(out)] == ["malformed-image-id", "invalid-limit"]
+
+
+@pytest.mark.usefixtures("keys")
+def test_sign_tc3_timestamp_defaults_to_now() -> None:
+    before = int(time.time())
+    status, out, _ = run("sign", SEED_1_JSON, "--tc3")
+    assert status == 0
+    stamp = int(dict(parse_call(out)[2])["X-TC-Timestamp"])
+    assert before <= stamp <= time.time() + 1
 
 
 @pytest.mark.usefixtures("keys")

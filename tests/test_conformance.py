@@ -17,24 +17,44 @@ from dataclasses import FrozenInstanceError
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from urllib.request import ProxyHandler
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
 
-from describe_images import DescribeImagesError, UsageError, decode_request
+from describe_images import (
+    CommonParams,
+    DescribeImagesError,
+    RequestError,
+    UsageError,
+    decode_json_request,
+    decode_request,
+    encode_json,
+    make_tc3_verifier,
+    make_verifier,
+    parse_query,
+    tc3_verify,
+    verify,
+)
 from describe_images._cli import main
 from describe_images._cli.conformance import lines
 from describe_images._conformance import (
     PROBE_QUERY,
+    Call,
     CaseResult,
     ConformanceReport,
+    NotExpressible,
     QueryVector,
+    Style,
     ValidateVector,
     VectorError,
     Vectors,
     _is_loopback,
     _opener,
+    api3_get_call,
+    api3_post_call,
+    json_call,
     load_vectors,
     query_part,
     run_conformance,
@@ -530,10 +550,11 @@ def test_load_vectors_default_and_from_a_directory(tmp_path: Path) -> None:
             "cases"
         ][0]["id"]
     )
-    for name in ("validate.json", "query.json"):
+    for name in ("validate.json", "query.json", "json.json"):
         shutil.copy(ROOT / "spec" / "vectors" / name, tmp_path / name)
     assert load_vectors(tmp_path) == load_vectors(str(tmp_path))
     assert load_vectors(tmp_path).query == packaged.query
+    assert load_vectors(tmp_path).json == packaged.json
 
 
 def test_validate_vector_code_is_the_first_error(tmp_path: Path) -> None:
@@ -584,9 +605,11 @@ def write_vectors(
     validate: Sequence[object] | dict[str, object] = (),
     query: Sequence[object] = (),
     catalog: Sequence[object] = (),
+    bodies: Sequence[object] = (),
 ) -> None:
     validate_doc = {"cases": validate if isinstance(validate, dict) else list(validate)}
     query_doc = {"catalog": list(catalog), "cases": list(query)}
+    (directory / "json.json").write_text(json.dumps({"cases": list(bodies)}), encoding="utf-8")
     (directory / "validate.json").write_text(json.dumps(validate_doc), encoding="utf-8")
     (directory / "query.json").write_text(json.dumps(query_doc), encoding="utf-8")
 
@@ -660,7 +683,7 @@ def test_load_vectors_from_a_traversable(tmp_path: Path) -> None:
     # A Traversable that is not a path: a directory inside a zip file.
     archive = tmp_path / "vectors.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for name in ("validate.json", "query.json"):
+        for name in ("validate.json", "query.json", "json.json"):
             zipped.write(ROOT / "spec" / "vectors" / name, f"v/{name}")
     with zipfile.ZipFile(archive) as zipped:
         assert load_vectors(zipfile.Path(zipped, "v/")) == load_vectors()
@@ -695,3 +718,354 @@ def test_remote_hosts_keep_environment_proxies(monkeypatch: pytest.MonkeyPatch) 
 
     assert proxies("http://example.com/") == {"http": "http://proxy.invalid:3128"}
     assert proxies("http://127.0.0.1:8000/") == {}
+
+
+# --- API 3.0 styles and signed runs (spec/README.md §3.5) ---------------------------------
+
+SEED_1 = "Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7"
+SID, SKEY = "AKIDconformance000000000000000000", "conformanceSecretKey0000000000000"
+STYLE_VECTORS = load_vectors()
+# Every vector not sent, by style, unsigned: the rules of §3.5 pinned by id.
+NO_ACTION = {
+    "missing-action", "missing-both", "url-path-only", "url-relative-path-no-query",
+    "url-over-slack-not-searched", "url-slack-counts-utf8-bytes",
+    "url-scheme-malformed-not-a-url",
+}  # fmt: skip
+V1_ONLY = {
+    "sdk-v1-get", "nonce-not-integer", "nonce-arabic-digit", "timestamp-integer",
+    "signature-method-sha256", "signature-method-sha1", "signature-method-unknown",
+    "signature-method-case", "order-many",
+}  # fmt: skip
+API3_ONLY_GET = NO_ACTION | V1_ONLY | {"shape-action-list", "unsupported-version", "empty-version"}
+NO_JSON_FORM = {
+    "wire-duplicate-key", "wire-index-gap", "wire-bad-index-start", "wire-leading-zero",
+    "wire-bad-key-sign", "wire-bad-key-arabic-digit", "wire-index-out-of-range",
+    "wire-shape-conflict", "wire-bad-percent", "wire-control-character", "wire-mixed-children",
+    "offset-decimal", "offset-exponent", "offset-sign", "offset-arabic-digit",
+    "offset-underscore", "offset-spaces", "offset-empty", "offset-hex", "limit-abc",
+    "limit-exponent", "limit-arabic-digit",
+}  # fmt: skip
+WITH_LIMITS = {case.id for case in STYLE_VECTORS.json if case.limits}
+NOT_EXPRESSIBLE: dict[tuple[str, bool], set[str]] = {
+    ("legacy", False): set(),
+    ("api3-get", False): API3_ONLY_GET,
+    ("api3-post", False): API3_ONLY_GET | NO_JSON_FORM | WITH_LIMITS,
+    # Signed: v1 covers only what parses, once per name, without its own signature fields;
+    # TC3 needs the current X-TC-Timestamp.
+    ("legacy", True): {
+        "sdk-v1-get", "wire-duplicate-key", "wire-bad-percent", "wire-control-character",
+        "timestamp-not-integer", "nonce-not-integer", "nonce-arabic-digit",
+        "timestamp-integer", "order-many", "url-over-slack-not-searched",
+        "url-slack-counts-utf8-bytes",
+    },
+    ("api3-get", True): API3_ONLY_GET | {"timestamp-not-integer"},
+    ("api3-post", True): API3_ONLY_GET | NO_JSON_FORM | WITH_LIMITS
+    | {"timestamp-not-integer", "common-from-headers", "timestamp-from-headers"},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def live_signed() -> Iterator[str]:
+    """The reference app requiring v1 and TC3 signatures (serve --credentials)."""
+    keys = {SID: SKEY}
+    app = make_app(
+        STYLE_VECTORS.catalog, verify=make_verifier(keys), verify_tc3=make_tc3_verifier(keys)
+    )
+    url, stop = launch(app)
+    yield f"{url}/v2/index.php"
+    stop()
+
+
+@pytest.mark.parametrize("style", ["legacy", "api3-get", "api3-post"])
+@pytest.mark.parametrize("signed", [False, True])
+def test_every_style_passes_against_the_reference_server(
+    live_vectors: str, live_signed: str, style: Style, signed: bool
+) -> None:
+    url = live_signed if signed else live_vectors
+    report, printed = conformance(url, style=style, credentials=(SID, SKEY) if signed else None)
+    skipped = NOT_EXPRESSIBLE[style, signed]
+    assert {r.id for r in report.not_expressible} == skipped
+    assert all(r.problem.startswith("not expressible: ") for r in report.not_expressible)
+    assert (report.failed, report.compared, report.style) == (0, True, style)
+    assert report.signed_as == (SID if signed else "")
+    assert report.method == {"legacy": "GET", "api3-get": "GET", "api3-post": "POST"}[style]
+    bodies = STYLE_VECTORS.json if style == "api3-post" else ()
+    everything = [
+        *(("validate", v.id) for v in STYLE_VECTORS.validate),
+        *(("query", v.id) for v in STYLE_VECTORS.query),
+        *(("json", v.id) for v in bodies),
+    ]
+    sent = [(kind, id_) for kind, id_ in everything if id_ not in skipped]
+    assert [(r.kind, r.id) for r in report.results] == sent
+    assert report.passed == len(sent) and report.json_count == len(bodies)
+    assert report.sent("query") == len(STYLE_VECTORS.query)  # every query vector is sent
+    total = report.sent("validate") + report.skipped("validate")
+    assert total == report.validate_count == len(STYLE_VECTORS.validate)
+    assert report.sent("json") + report.skipped("json") == len(bodies)
+    assert printed[-1] == f"{len(sent)} passed, 0 failed" + (
+        f", {len(skipped)} not expressible" if skipped else ""
+    )
+    assert [line for line in printed if line.startswith("SKIP ")] == [
+        f"SKIP {r.kind}/{r.id}: {r.problem}" for r in report.not_expressible
+    ]
+
+
+@pytest.mark.parametrize("style", ["legacy", "api3-get", "api3-post"])
+def test_unsigned_and_wrongly_signed_runs_fail_against_a_signing_server(
+    live_signed: str, style: Style
+) -> None:
+    report = run_conformance(live_signed, style=style, vectors=SMALL)
+    assert report.compared is False  # the probe was refused too
+    assert report.passed == 0 and report.failed == 3
+    assert all(" got MissingParameter " in r.problem for r in report.results), report.results
+    report = run_conformance(live_signed, style=style, vectors=SMALL, credentials=(SID, "k"))
+    assert report.passed == 0 and report.failed == 3
+    assert all(" got AuthFailure.SignatureFailure " in r.problem for r in report.results)
+
+
+def test_api3_get_call_moves_the_common_parameters_to_headers() -> None:
+    call = api3_get_call(
+        "https://h/v2/index.php?Action=DescribeImages&Version=2017-03-12&Region=ap-guangzhou"
+        "&Filters.1.Name=image-name&Filters.1.Values.1=a+b%26c&Token=t%2Bx&Limit=5#x"
+    )
+    assert call == Call(
+        "GET",
+        "Filters.1.Name=image-name&Filters.1.Values.1=a+b%26c&Limit=5",
+        (
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-TC-Action", "DescribeImages"),
+            ("X-TC-Version", "2017-03-12"),
+            ("X-TC-Region", "ap-guangzhou"),
+            ("X-TC-Token", "t+x"),
+        ),
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("Version=2017-03-12", "no Action: an API 3.0 call is known by its X-TC-Action header"),
+        ("Action=DescribeImages&Nonce=1", "it carries Nonce, a parameter of the v1 signature"),
+        ("Action=DescribeImages&Signature.0=x", "it carries Signature, a parameter of the v1"),
+        ("Action.0=DescribeImages", "Action.0: a common parameter with a shape no header has"),
+        ("Action=DescribeImages&Action=DescribeImages", "Action twice: a header is sent once"),
+        ("Action=DescribeImages&Region=%zz", "Region=%zz: no header carries that text as is"),
+        ("Action=DescribeImages&Region=+r", "Region=+r: no header carries that text as is"),
+        ("Action=DescribeImages&Region=%E4%B8%AD", "Region=%E4%B8%AD: no header carries that"),
+        ("Action=DescribeImages&Token=a%0Ab", "Token=a%0Ab: no header carries that text as is"),
+        ("Action=DescribeImages&Version=1", "Version '1': API 3.0 answers it with its own code"),
+        ("Action=DescribeImages&Version=", "Version '': API 3.0 answers it with its own code"),
+    ],
+)
+def test_api3_calls_refuse_what_has_no_api3_form(query: str, why: str) -> None:
+    for translate in (api3_get_call, api3_post_call):
+        with pytest.raises(NotExpressible) as info:
+            translate(query)
+        assert str(info.value).startswith(why)
+
+
+def test_api3_post_call_writes_the_tree_as_json() -> None:
+    call = api3_post_call(
+        "Action=DescribeImages&Version=2017-03-12&Filters.1.Name=image-name"
+        "&Filters.1.Values.1=%E4%B8%AD+x&Offset=007&Limit=-1&Foo.0=1&Filters.1.Mode=any"
+    )
+    assert call.method == "POST" and call.query == ""
+    assert call.headers == (
+        ("Content-Type", "application/json"),
+        ("X-TC-Action", "DescribeImages"),
+        ("X-TC-Version", "2017-03-12"),
+    )
+    assert call.body is not None
+    assert json.loads(call.body) == {
+        "Filters": [{"Name": "image-name", "Values": ["中 x"], "Mode": "any"}],
+        "Offset": 7,
+        "Limit": -1,
+        "Foo": ["1"],
+    }
+    # The official SDK's body for the same request, byte for byte (its json.dumps).
+    seed = api3_post_call("Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7")
+    assert seed.body == encode_json(decode_request(SEED_1)) == b'{"ImageIds": ["img-pmqg1cw7"]}'
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("Action=DescribeImages&Limit=1&Limit=2", "a wire-level case (duplicate-key) that JSON"),
+        ("Action=DescribeImages&ImageIds.0=a&ImageIds.2=b", "a wire-level case (index-gap)"),
+        ("Action=DescribeImages&Offset=1.0", "Offset='1.0' is no JSON integer"),
+        ("Action=DescribeImages&Limit=" + "1" * 4001, "Limit='11111111111111111111111111111111"),
+    ],
+)
+def test_api3_post_call_refuses_what_json_cannot_write(query: str, why: str) -> None:
+    with pytest.raises(NotExpressible) as info:
+        api3_post_call(query)
+    assert str(info.value).startswith(why)
+    assert api3_get_call(query).query == query.removeprefix("Action=DescribeImages&")
+
+
+def test_every_json_form_gets_the_vectors_code_from_the_json_door() -> None:
+    # The translation is faithful: for every validate vector it writes as JSON, the JSON
+    # door answers the first code the vector expects (the headers as the server reads them).
+    checked = 0
+    for case in STYLE_VECTORS.validate:
+        try:
+            call = api3_post_call(case.query)
+        except NotExpressible:
+            continue
+        headers = {name.removeprefix("X-TC-"): value for name, value in call.headers[1:]}
+        if "Version" not in headers:  # the server's header check comes first (§3.4)
+            assert case.code == "MissingParameter", case.id
+            checked += 1
+            continue
+        assert headers.pop("Version") == "2017-03-12"
+        common = CommonParams(
+            action=headers.pop("Action"),
+            **{name.lower().replace("requestclient", "request_client"): value
+               for name, value in headers.items()},
+        )  # fmt: skip
+        assert call.body is not None
+        try:
+            decode_json_request(call.body, common=common)
+            code = None
+        except RequestError as exc:
+            code = exc.code
+        assert code == case.code, case.id
+        checked += 1
+    not_sent = NOT_EXPRESSIBLE["api3-post", False] - WITH_LIMITS
+    assert checked == len(STYLE_VECTORS.validate) - len(not_sent)
+
+
+def test_json_call_sends_the_body_and_its_headers() -> None:
+    case = next(c for c in STYLE_VECTORS.json if c.id == "action-from-headers")
+    assert json_call(case) == Call(
+        "POST",
+        "",
+        (
+            ("Content-Type", "application/json"),
+            ("X-TC-Version", "2017-03-12"),
+            ("X-TC-Action", "DescribeInstances"),
+        ),
+        b"{}",
+    )
+    hex_case = next(c for c in STYLE_VECTORS.json if c.id == "invalid-utf8")
+    assert json_call(hex_case).body == hex_case.body and b"\xff" in hex_case.body
+    big = next(c for c in STYLE_VECTORS.json if c.id == "body-over-default-cap")
+    assert big.body is not None and len(big.body) == 65_537
+    with pytest.raises(NotExpressible, match="it needs caps other than the defaults"):
+        json_call(next(c for c in STYLE_VECTORS.json if c.limits))
+
+
+def test_signed_calls_verify_as_sent(fake_server: Callable[[WSGIApplication], str]) -> None:
+    # What the server receives verifies with the library's own verifiers: TC3 for API 3.0
+    # (GET and POST), v1 for legacy (GET and POST).
+    seen: list[tuple[str, str, str, list[tuple[str, str]], bytes]] = []
+
+    def record(environ: WSGIEnvironment) -> bytes:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(size) if size else b""
+        headers = [
+            (key[5:].replace("_", "-").lower(), value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        ] + [("content-type", environ.get("CONTENT_TYPE", ""))]
+        seen.append((environ["REQUEST_METHOD"], environ["HTTP_HOST"], environ["QUERY_STRING"],
+                     headers, body))  # fmt: skip
+        return fresh_success(environ)
+
+    url = fake_server(canned("200 OK", JSON, record))
+    host = urlsplit(url).netloc
+    secrets = {SID: SKEY}.get
+    for style, method in (("api3-get", None), ("api3-post", None), ("legacy", "GET"),
+                          ("legacy", "POST")):  # fmt: skip
+        seen.clear()
+        report = run_conformance(
+            url, vectors=SMALL, style=style, method=method, credentials=(SID, SKEY)  # type: ignore[arg-type]
+        )
+        assert len(report.results) == 3 and len(seen) == 4  # the probe, then each vector
+        for verb, got_host, query, headers, body in seen:
+            assert got_host == host
+            if style == "legacy":
+                pairs = parse_query(query if verb == "GET" else body)
+                verify(verb, host, "/", pairs, secrets=secrets)
+                assert dict(pairs)["SecretId"] == SID
+            else:
+                assert tc3_verify(verb, host, "/", query, headers, body, secrets=secrets) == SID
+                assert ("x-tc-action", "DescribeImages") in headers
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"style": "api3"}, "style must be one of legacy, api3-get, api3-post, not 'api3'"),
+        ({"style": "api3-get", "method": "POST"}, "style api3-get sends GET; leave method out"),
+        ({"style": "api3-post", "method": "GET"}, "style api3-post sends POST; leave method"),
+        ({"method": "PUT"}, "method must be GET or POST, not 'PUT'"),
+        ({"credentials": ("id",)}, "credentials are a (SecretId, SecretKey) pair"),
+        ({"credentials": ("id", "")}, "credentials are a (SecretId, SecretKey) pair"),
+        ({"credentials": ["id", "key"]}, "credentials are a (SecretId, SecretKey) pair"),
+        ({"credentials": ("id", "k\udcff")}, "credentials are a (SecretId, SecretKey) pair"),
+        ({"credentials": (1, "key")}, "credentials are a (SecretId, SecretKey) pair"),
+    ],
+)
+def test_style_method_and_credentials_refusals(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        run_conformance("http://127.0.0.1:1/", vectors=SMALL, **kwargs)
+    assert str(info.value).startswith(message)
+
+
+def test_the_command_runs_every_style_signed(
+    live_signed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({SID: SKEY}), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["conformance", live_signed, "--style", "api3-post", "--credentials", str(keys)]
+    assert main(argv, out=out, err=err) == 0 and err.getvalue() == ""
+    printed = out.getvalue().splitlines()
+    v = STYLE_VECTORS
+    skipped = NOT_EXPRESSIBLE["api3-post", True]
+    assert printed[0] == (
+        f"describe-images conformance: {live_signed} by POST (api3-post), TC3-signed as {SID}: "
+        f"{len(v.validate)} validate, {len(v.query)} query and {len(v.json)} json vectors"
+    )
+    json_skipped = sum(c.id in skipped for c in v.json)
+    validate_skipped = sum(c.id in skipped for c in v.validate)
+    assert printed[-2] == (
+        f"sent: {len(v.validate) - validate_skipped} validate, {len(v.query)} query, "
+        f"{len(v.json) - json_skipped} json; not expressible: {validate_skipped} validate, "
+        f"0 query, {json_skipped} json"
+    )
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", SID)
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", SKEY)
+    out = io.StringIO()
+    assert main(["conformance", live_signed, "--sign", "--method", "POST"], out=out) == 0
+    assert out.getvalue().splitlines()[0].startswith(
+        f"describe-images conformance: {live_signed} by POST, v1-signed as {SID}: "
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "keys", "message"),
+    [
+        (("--style", "api3-get", "--method", "GET"), None,
+         "--method is for legacy calls; --style api3-get sets it"),
+        (("--credentials", "KEYS"), {"a": "b", "c": "d"}, "credentials 'KEYS' hold 2 keys; "),
+        (("--credentials", "KEYS"), {}, "credentials 'KEYS' hold 0 keys; "),
+        (("--credentials", "KEYS"), {"": "b"}, "credentials 'KEYS': an empty SecretId or "),
+        (("--credentials", "KEYS", "--sign"), None, "argument --sign: not allowed with argument"),
+        (("--style", "api3"), None, "argument --style: invalid choice: 'api3'"),
+    ],
+)  # fmt: skip
+def test_the_command_refuses(
+    tmp_path: Path, argv: tuple[str, ...], keys: dict[str, str] | None, message: str
+) -> None:
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps({SID: SKEY} if keys is None else keys), encoding="utf-8")
+    argv = tuple(str(path) if word == "KEYS" else word for word in argv)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["conformance", "http://127.0.0.1:1/", *argv], out=out, err=err) == 2
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith(
+        "describe-images conformance: error: " + message.replace("KEYS", str(path))
+    )

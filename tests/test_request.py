@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -21,12 +22,14 @@ from describe_images import (
     Violation,
     WireError,
     WireLimits,
+    decode_json_request,
     decode_request,
     encode_query,
     encode_request,
     parse_query,
     validate,
 )
+from describe_images._model import INSTANCE_TYPE_MESSAGE
 from tests.strategies import (
     image_ids,
     invalid_requests,
@@ -256,7 +259,13 @@ def test_request_error_envelope_and_messages() -> None:
         ("NextToken", "unknown parameter NextToken; did you mean Offset?"),
         ("imageIds.0", "unknown parameter imageIds.0; did you mean ImageIds.0?"),
         ("filters.0.name", "unknown parameter filters.0.name; did you mean Filters.0.Name?"),
-        ("InstanceType", "unknown parameter InstanceType"),
+        (
+            "InstanceType",
+            "unknown parameter InstanceType: a member of API 3.0's DescribeImages model, "
+            "not a parameter of Version 2017-03-12, which this library implements",
+        ),
+        ("InstanceType.0", "unknown parameter InstanceType.0"),
+        ("instanceType", "unknown parameter instanceType"),
     ],
 )
 def test_suggestions(key: str, message: str) -> None:
@@ -265,6 +274,21 @@ def test_suggestions(key: str, message: str) -> None:
     assert [v.message for v in info.value.violations if v.reason == "unknown-parameter"] == [
         message
     ]
+
+
+def test_instance_type_says_why_by_every_door() -> None:
+    # InstanceType is API 3.0's model member: the query, from_dict and JSON doors agree.
+    calls: list[Callable[[], object]] = [
+        lambda: decode_request("Action=DescribeImages&Version=2017-03-12&InstanceType=S1"),
+        lambda: DescribeImagesRequest.from_dict({"InstanceType": "S1"}),
+        lambda: decode_json_request('{"InstanceType": "S1"}'),
+    ]
+    found = []
+    for call in calls:
+        with pytest.raises(RequestError) as info:
+            call()
+        found.append([(v.reason, v.path, v.message) for v in info.value.violations])
+    assert found == [[("unknown-parameter", "InstanceType", INSTANCE_TYPE_MESSAGE)]] * 3
 
 
 def test_pinned_messages() -> None:

@@ -1,8 +1,9 @@
 """run the spec's vectors against a live endpoint
 
-``describe-images conformance URL [--method GET|POST]`` prints a line per vector and the
-summary ``N passed, M failed``; exit 0 when every case passed, 1 when any failed or
-nothing answered (spec/README.md §3.5).
+``describe-images conformance URL [--style legacy|api3-get|api3-post] [--method GET|POST]
+[--credentials FILE | --sign]`` prints a line per vector and the summary ``N passed, M
+failed`` (and how many vectors were not expressible in the style); exit 0 when every case
+sent passed, 1 when any failed or nothing answered (spec/README.md §3.5).
 """
 
 from __future__ import annotations
@@ -10,20 +11,43 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Final, TextIO
 
+from .._errors import UsageError
 from .._spec import METHODS
 from . import EXIT_FAILED, EXIT_OK, write_line
+from ._inputs import load_credentials, path
 
 if TYPE_CHECKING:
-    from .._conformance import ConformanceReport
+    from .._conformance import ConformanceReport, Kind
 
 NAME: Final = "conformance"
 SERVE_HINT: Final = "describe-images serve --catalog spec/vectors/query.json"
+STYLES: Final = ("legacy", "api3-get", "api3-post")  # _conformance.STYLES, not imported
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="the endpoint, e.g. http://127.0.0.1:8000/v2/index.php")
     parser.add_argument(
-        "--method", choices=METHODS, default="GET", help="how to send (default GET)"
+        "--style",
+        choices=STYLES,
+        default="legacy",
+        help="legacy: every parameter in the query or form body (default); api3-get: API "
+        "3.0, the business parameters in the query, Action, Version and Region in X-TC-* "
+        "headers; api3-post: API 3.0 with a JSON body (the json.json vectors too)",
+    )
+    parser.add_argument(
+        "--method", choices=METHODS, help="how to send legacy calls (default GET)"
+    )
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument(
+        "--credentials",
+        type=path,
+        help="a JSON file {SecretId: SecretKey} with one key: sign every call with it "
+        "(v1 for legacy, TC3-HMAC-SHA256 for API 3.0)",
+    )
+    keys.add_argument(
+        "--sign",
+        action="store_true",
+        help="sign with TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY",
     )
 
 
@@ -34,9 +58,19 @@ def lines(report: ConformanceReport) -> list[str]:
             f"describe-images conformance: cannot reach {report.url}: {report.unreachable}",
             _summary(report),
         ]
+    how = report.method if report.style == "legacy" else f"{report.method} ({report.style})"
+    if report.signed_as:
+        algorithm = "v1" if report.style == "legacy" else "TC3"
+        how += f", {algorithm}-signed as {report.signed_as}"
+    if report.style == "api3-post":
+        counts = (
+            f"{report.validate_count} validate, {report.query_count} query and "
+            f"{report.json_count} json vectors"
+        )
+    else:
+        counts = f"{report.validate_count} validate and {report.query_count} query vectors"
     out = [
-        f"describe-images conformance: {report.url} by {report.method}: "
-        f"{report.validate_count} validate and {report.query_count} query vectors",
+        f"describe-images conformance: {report.url} by {how}: {counts}",
         "query vectors: checking TotalCount and ImageIds (the server holds their catalog)"
         if report.compared
         else "query vectors: checking only that each succeeds (to check results too, serve "
@@ -45,19 +79,53 @@ def lines(report: ConformanceReport) -> list[str]:
     for result in report.results:
         name = f"{result.kind}/{result.id}"
         out.append(f"PASS {name}" if result.passed else f"FAIL {name}: {result.problem}")
+    for result in report.not_expressible:
+        out.append(f"SKIP {result.kind}/{result.id}: {result.problem}")
+    if report.not_expressible or report.style != "legacy" or report.signed_as:
+        kinds: tuple[Kind, ...] = ("validate", "query")
+        kinds += ("json",) if report.style == "api3-post" else ()
+        sent = ", ".join(f"{report.sent(kind)} {kind}" for kind in kinds)
+        skipped = ", ".join(f"{report.skipped(kind)} {kind}" for kind in kinds)
+        out.append(f"sent: {sent}; not expressible: {skipped}")
     out.append(_summary(report))
     return out
 
 
 def _summary(report: ConformanceReport) -> str:
-    return f"{report.passed} passed, {report.failed} failed"
+    summary = f"{report.passed} passed, {report.failed} failed"
+    if report.not_expressible:
+        summary += f", {len(report.not_expressible)} not expressible"
+    return summary
+
+
+def _keys(args: argparse.Namespace) -> tuple[str, str] | None:
+    if args.sign:
+        from .sign import secrets
+
+        return secrets()
+    if args.credentials is None:
+        return None
+    keys = load_credentials(args.credentials)
+    if len(keys) != 1:
+        raise UsageError(
+            f"credentials {args.credentials!r} hold {len(keys)} keys; the runner signs with "
+            "exactly one"
+        )
+    [(secret_id, secret_key)] = keys.items()
+    if not secret_id or not secret_key:
+        raise UsageError(f"credentials {args.credentials!r}: an empty SecretId or SecretKey")
+    return secret_id, secret_key
 
 
 def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
     # urllib and http.client are loaded only to run the vectors.
     from .. import _conformance
 
-    report = _conformance.run_conformance(args.url, method=args.method)
+    if args.style != "legacy" and args.method is not None:
+        raise UsageError(f"--method is for legacy calls; --style {args.style} sets it")
+    report = _conformance.run_conformance(
+        args.url, method=args.method, style=args.style, credentials=_keys(args)
+    )
     for line in lines(report):
         write_line(out, line)
     return EXIT_FAILED if report.failed else EXIT_OK
