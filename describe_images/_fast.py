@@ -23,16 +23,15 @@ from operator import itemgetter
 from typing import Any
 
 from ._errors import Violation
-from ._grammar import DEFAULT_LIMITS, WireLimits
+from ._grammar import CONTROL_BYTES, DEFAULT_LIMITS, WireLimits
 from ._model import Filter
 from ._spec import COMMON_PARAMETERS, IMAGE_KEYS, VALUE_KEYS
 
 # --- bytes -> flat [key, value, ...] -------------------------------------------------------
 
-_CONTROL_BYTES = bytes([*range(0x20), 0x7F])
 # Everything but the separators and the controls: what is left of a plain query once
 # these are deleted is exactly "=&=&...=" (a control left over means it is not plain).
-_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b"&=" and b not in _CONTROL_BYTES)
+_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b"&=" and b not in CONTROL_BYTES)
 # One pass over a plain query: both separators become \x01 (no control is left in a plain
 # query, so \x01 is free), "+" a space, and "%" the quoted-printable escape "=", so that
 # binascii.a2b_qp decodes every %XX in C (with valid escapes only, it does nothing else).
