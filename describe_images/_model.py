@@ -42,7 +42,9 @@ def _as_tuple(owner: object, name: str, value: object) -> None:
     # A list (or other sequence) becomes a tuple, so the value is hashable and compares
     # equal however it was built. A str, bytes or mapping is kept as given and reported by
     # value_problems: splitting "img-x" into characters is the bug botocore has.
-    # (tuple() of a tuple is that tuple: nothing to skip.)
+    # A tuple, the common case, is kept without the (slower) abstract Sequence check.
+    if type(value) is tuple:
+        return
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray, memoryview)):
         object.__setattr__(owner, name, tuple(value))
 

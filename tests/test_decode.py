@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from describe_images import (
     DEFAULT_LIMITS,
+    CommonParams,
     DescribeImagesRequest,
     Filter,
     RequestError,
@@ -259,6 +260,20 @@ def test_plans_are_kept_per_layout() -> None:
             + ("&Offset=1" if n >= 2 * MAX_IMAGE_IDS else "")
         )
     assert _fast.plan.cache_info().currsize == 256
+
+
+def test_the_decoder_makes_requests_equal_to_the_constructor() -> None:
+    # _decode._request sets the slots directly: the same value, hash and repr as the
+    # constructor's, and every field is set (a field added to the class would fail here).
+    common = CommonParams(region="ap-guangzhou")
+    filters = (Filter("image-type", ("PRIVATE_IMAGE",)),)
+    made = _decode._request(("img-pmqg1cw7",), filters, 3, None, common)
+    want = DescribeImagesRequest(("img-pmqg1cw7",), filters, 3, None, common)
+    assert made == want and hash(made) == hash(want) and repr(made) == repr(want)
+    assert [field.name for field in fields(DescribeImagesRequest)] == [
+        "image_ids", "filters", "offset", "limit", "common"
+    ]  # fmt: skip
+    assert decode_request(PLAIN_1).__class__ is DescribeImagesRequest
 
 
 # --- a reference for which layouts have a plan --------------------------------------------------
