@@ -28,7 +28,7 @@ from ._decode import decode_pairs, decode_request, query_part
 from ._errors import ErrorCode, RequestError, envelope
 from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._pairs import parse_query
-from ._query import answer_request
+from ._query import ValidRequest, answer_valid
 from ._response import Image
 from ._signing import Verifier
 from ._spec import ACTION, METHODS, PATH, VERSION
@@ -197,7 +197,8 @@ def _answer(
             if verify is not None:
                 verify(method, _host(environ), _cgi(environ, "SCRIPT_NAME") + path, pairs)
             request = decode_pairs(pairs, limits=limits)
-        response = answer_request(request, catalog, request_id=request_id)
+        # decode_request and decode_pairs return only valid requests: not validated again.
+        response = answer_valid(ValidRequest(request), catalog, request_id=request_id)
     except RequestError as exc:
         return "200 OK", [JSON_TYPE], _json(exc.to_response(request_id)), exc.code
     outcome = f"OK {len(response.image_set)}/{response.total_count}"
