@@ -33,7 +33,7 @@ from ._spec import (
     SCALAR_PARAMETERS,
     VERSION,
 )
-from ._tree import unflatten
+from ._tree import unflatten_checked
 
 _URL_SLACK = 8_192  # bytes of scheme, host and path allowed around a URL's query
 
@@ -86,7 +86,9 @@ def decode_general(
     pairs: list[tuple[str, str]], *, limits: WireLimits = DEFAULT_LIMITS
 ) -> DescribeImagesRequest:
     """:func:`decode_pairs` without the fast path: the tree placed in the schema."""
-    tree = unflatten(pairs, limits=limits)  # raises WireError naming every wire problem
+    # The pairs passed the text checks already (parse_query or check_pairs): only the
+    # tree is built here. It raises WireError naming every wire problem.
+    tree = unflatten_checked(pairs, limits)
     keys = [key for key, _ in pairs]
     return _build(_place(tree, keys), lambda: keys)
 
@@ -124,10 +126,12 @@ def _place_filters(items: list[Node], sent: frozenset[str], placed: Placed) -> l
         if not isinstance(item, dict):
             continue
         name, values = item.get("Name"), item.get("Values")
-        listed = values if isinstance(values, list) else []
-        index = [q for q, value in enumerate(listed) if isinstance(value, str)]
+        index: list[int] = []
+        strings: list[str] = []
+        if isinstance(values, list) and values:  # (no comprehension for a filter without)
+            index = [q for q, value in enumerate(values) if isinstance(value, str)]
+            strings = [value for value in values if isinstance(value, str)]
         if isinstance(name, str) or index:
-            strings = [value for value in listed if isinstance(value, str)]
             found.append((p, name if isinstance(name, str) else None, strings, index))
     if not found:
         return []
@@ -143,9 +147,11 @@ def _place_filters(items: list[Node], sent: frozenset[str], placed: Placed) -> l
         here = f"Filters.{p + base}"
         if name is not None:
             taken.append(f"{here}.Name")
-        start = 0 if index and f"{here}.Values.{index[0]}" in sent else 1
-        sent_index = [q + start for q in index]
-        taken += [f"{here}.Values.{q}" for q in sent_index]
+        sent_index: list[int] = []
+        if index:
+            start = 0 if f"{here}.Values.{index[0]}" in sent else 1
+            sent_index = [q + start for q in index]
+            taken += [f"{here}.Values.{q}" for q in sent_index]
         filters.append(Filter(name or "", tuple(strings)))
         filter_index.append(p + base)
         value_index.append(sent_index)
@@ -279,15 +285,25 @@ def _in_order(found: list[Violation], keys: Sequence[str]) -> list[Violation]:
     """Rule order first, then wire order: the position of the first key under a path."""
     if len(found) < 2:
         return found
-    first: dict[str, int] = {}
-    for position, key in enumerate(keys):
-        path = key
-        while path not in first:
-            first[path] = position
-            cut = path.rfind(".")
-            if cut < 0:
-                break
-            path = path[:cut]
+    # A violation's path is a key (no key here is a prefix of another: the codec refuses
+    # such shape conflicts), a container of keys (Filters.3: the first key under it), or
+    # neither (a missing Action, the request "": first of all). Only the containers need
+    # a walk, and only over the keys that start with a container's first segment: 512
+    # distinct deep keys then cost one partition each, not 4,000 prefixes.
+    first = dict(zip(reversed(keys), range(len(keys) - 1, -1, -1), strict=True))
+    missing = {v.path for v in found} - first.keys()
+    heads = {path.partition(".")[0] for path in missing}
+    if heads - {""}:
+        for position, key in enumerate(keys):
+            if key.partition(".")[0] not in heads:
+                continue
+            cut = key.rfind(".")
+            while cut > 0:
+                path = key[:cut]
+                if path in missing:
+                    missing.discard(path)
+                    first[path] = position
+                cut = key.rfind(".", 0, cut)
     return sorted(found, key=lambda v: (RULE_RANK[v.reason], first.get(v.path, -1)))
 
 

@@ -26,6 +26,7 @@ from describe_images import (
     WireError,
     WireLimits,
     _decode,
+    _errors,
     _fast,
     _pairs,
     _rules,
@@ -841,3 +842,42 @@ def test_a_decode_looks_its_plan_up_once() -> None:
         outcome(lambda: decode_request(query))  # noqa: B023 - called at once
         after = _fast.plan.cache_info()
         assert (after.hits - before.hits) + (after.misses - before.misses) == 1, query
+
+
+# --- wire order of violations ----------------------------------------------------------------
+
+
+def in_order_reference(found: list[Any], keys: list[str]) -> list[Any]:
+    """_in_order as it was: every prefix of every key walked, the first position kept."""
+    first: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        path = key
+        while path not in first:
+            first[path] = position
+            cut = path.rfind(".")
+            if cut < 0:
+                break
+            path = path[:cut]
+    return sorted(found, key=lambda v: (_errors.RULE_RANK[v.reason], first.get(v.path, -1)))
+
+
+SEGMENTS = st.sampled_from(["Filters", "ImageIds", "Action", "0", "1", "2", "Name", "Values", "K"])
+
+
+@given(
+    st.lists(st.lists(SEGMENTS, min_size=1, max_size=4).map(".".join), max_size=12, unique=True),
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_errors.RULE_RANK)),
+            st.lists(SEGMENTS, max_size=4).map(".".join),
+        ),
+        max_size=12,
+    ),
+)
+def test_violations_are_in_rule_then_wire_order(
+    keys: list[str], violations: list[tuple[str, str]]
+) -> None:
+    # As the codec leaves them: no key is a prefix of another (that is a shape conflict).
+    keys = [k for k in keys if not any(o.startswith(k + ".") for o in keys)]
+    found = [_errors.violation(reason, path, "m") for reason, path in violations]
+    assert _decode._in_order(list(found), keys) == in_order_reference(found, keys)
