@@ -18,7 +18,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import accumulate, repeat
+from itertools import accumulate, pairwise, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -227,7 +227,6 @@ class Plan:
         "needs",
         "scalar_names",
         "scalars",
-        "size",
         "tail",
         "value_index",
         "value_lists",
@@ -239,9 +238,8 @@ class Plan:
     needs: tuple[int, int, int]
 
     def __init__(
-        self, size: int, values: _Getter, scalar_names: tuple[str, ...], head: int, tail: int
+        self, values: _Getter, scalar_names: tuple[str, ...], head: int, tail: int
     ) -> None:
-        self.size = size  # how many keys
         # values(flat): every value in slot order; each part below is taken from it.
         self.values = values
         # The scalars: values[scalars] + values[tail:] (Action and Version, the rest).
@@ -277,7 +275,9 @@ def plan(layout: str) -> Plan | None:
 
     Kept per layout, least recently used out first: clients repeat their layouts (the SDKs
     always send the same keys in the same order), and a plan depends on the keys only,
-    never on the values. Built with whole-bytes operations, never a step per key.
+    never on the values. Built with whole-bytes operations, never a step per key. (A
+    tuple of the keys as the layout was tried: a layout never seen is then ~10% cheaper,
+    every other decode ~5% dearer, hashing 64 keys one by one instead of one string.)
     """
     keys = layout.split("\x01") if layout else []
     try:
@@ -296,7 +296,7 @@ def plan(layout: str) -> Plan | None:
     if len(set(scalars)) != len(scalars):
         return None  # a scalar twice (twice in a list breaks its run or its filter's entry)
     names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found = Plan(len(keys), _getter(positions), names, start, tail)
+    found = Plan(_getter(positions), names, start, tail)
     longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
     if end > start:
         base, count = slots[start] - _IMAGES, end - start
@@ -320,7 +320,7 @@ def plan(layout: str) -> Plan | None:
         if bounds[-1] != tail or index[0] > 1 or index[-1] - index[0] != len(index) - 1:
             return None  # a filter without a Name, or filters not contiguous from 0 or 1
         found.names = _getter(bounds[:-1])
-        found.value_lists = _getter(list(map(slice, map((1).__add__, bounds), bounds[1:])))
+        found.value_lists = _getter([slice(b + 1, e) for b, e in pairwise(bounds)])
         found.filter_index = range(index[0], index[-1] + 1)
         found.value_index = values
         longest, top = max(longest, *lengths), max(top, *tops)
@@ -332,8 +332,10 @@ def plan(layout: str) -> Plan | None:
 def place(flat: list[str], limits: WireLimits) -> Placed | None:
     """The request's parts from a flat ``[key, value, ...]`` list by its layout's plan, or
     None when the layout has none or ``limits`` are too tight for it."""
+    # No key has a control character (the codec refuses them): joined by "\x01", the
+    # keys split back into the same keys.
     found = plan("\x01".join(flat[0::2]))
-    if found is None or 2 * found.size != len(flat):  # the size: should a key have a \x01
+    if found is None:
         return None
     length, depth, index = found.needs
     if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:
