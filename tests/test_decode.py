@@ -881,3 +881,18 @@ def test_violations_are_in_rule_then_wire_order(
     keys = [k for k in keys if not any(o.startswith(k + ".") for o in keys)]
     found = [_errors.violation(reason, path, "m") for reason, path in violations]
     assert _decode._in_order(list(found), keys) == in_order_reference(found, keys)
+
+
+def test_a_container_path_takes_its_first_key_not_its_last() -> None:
+    # Filters.0 is sent first and last: its violation comes before Filters.1's.
+    query = (
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Values.0=a"
+        "&Filters.1.Values.0=b&Filters.0.Values.1=c"
+    )
+    assert both(query).reported == [
+        ("missing-filter-name", "Filters.0"),
+        ("missing-filter-name", "Filters.1"),
+    ]
+    keys = ["Filters.0.Values.0", "Filters.1.Values.0", "Filters.0.Values.1"]
+    found = [_errors.violation("missing-filter-name", f"Filters.{i}", "m") for i in (1, 0)]
+    assert [v.path for v in _decode._in_order(found, keys)] == ["Filters.0", "Filters.1"]
