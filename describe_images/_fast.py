@@ -227,6 +227,7 @@ class Plan:
         "needs",
         "scalar_names",
         "scalars",
+        "size",
         "tail",
         "value_index",
         "value_lists",
@@ -238,8 +239,9 @@ class Plan:
     needs: tuple[int, int, int]
 
     def __init__(
-        self, values: _Getter, scalar_names: tuple[str, ...], head: int, tail: int
+        self, size: int, values: _Getter, scalar_names: tuple[str, ...], head: int, tail: int
     ) -> None:
+        self.size = size  # how many keys
         # values(flat): every value in slot order; each part below is taken from it.
         self.values = values
         # The scalars: values[scalars] + values[tail:] (Action and Version, the rest).
@@ -296,7 +298,7 @@ def plan(layout: str) -> Plan | None:
     if len(set(scalars)) != len(scalars):
         return None  # a scalar twice (twice in a list breaks its run or its filter's entry)
     names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found = Plan(_getter(positions), names, start, tail)
+    found = Plan(len(keys), _getter(positions), names, start, tail)
     longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
     if end > start:
         base, count = slots[start] - _IMAGES, end - start
@@ -333,9 +335,11 @@ def place(flat: list[str], limits: WireLimits) -> Placed | None:
     """The request's parts from a flat ``[key, value, ...]`` list by its layout's plan, or
     None when the layout has none or ``limits`` are too tight for it."""
     # No key has a control character (the codec refuses them): joined by "\x01", the
-    # keys split back into the same keys.
+    # keys split back into the same keys, but for one: a lone empty key joins to "", the
+    # layout of no key at all. The size tells them apart (the empty key is the general
+    # path's to refuse).
     found = plan("\x01".join(flat[0::2]))
-    if found is None:
+    if found is None or 2 * found.size != len(flat):
         return None
     length, depth, index = found.needs
     if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:

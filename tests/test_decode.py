@@ -896,3 +896,24 @@ def test_a_container_path_takes_its_first_key_not_its_last() -> None:
     keys = ["Filters.0.Values.0", "Filters.1.Values.0", "Filters.0.Values.1"]
     found = [_errors.violation("missing-filter-name", f"Filters.{i}", "m") for i in (1, 0)]
     assert [v.path for v in _decode._in_order(found, keys)] == ["Filters.0", "Filters.1"]
+
+
+def test_the_unsupported_version_message_shows_the_version_sent() -> None:
+    for query in (
+        "Action=DescribeImages&Version=2017-01-01",
+        "Version=2017-01-01&Action=DescribeImages",
+    ):
+        assert both(query).report == (
+            (
+                "unsupported-version",
+                "Version",
+                "Version '2017-01-01' is not supported; use '2017-03-12'",
+            ),
+        )
+
+
+@pytest.mark.parametrize("query", ["=", "=x", "&=&", b"="])
+def test_a_lone_empty_key_is_not_the_layout_of_no_key(query: str | bytes) -> None:
+    # "" joined is "", which is also the layout of no key at all: the fast path declines
+    # (its plan has no key for the one sent), and the general path refuses the empty key.
+    assert both(query).error == "WireError"
