@@ -10,8 +10,8 @@ size, then the milliseconds per call of
 - ``decode``: ``decode_request(q)``, which adds the request decoder (Part 2);
 - ``qsl``: ``urllib.parse.parse_qsl(q, keep_blank_values=True)`` of the same query;
 
-and the ratios codec/qsl and decode/qsl. Targets (issue 8): codec <= 10 ms and
-codec <= 20x qsl for every shape. Each figure is the best of ``--repeat`` rounds of
+and the ratios codec/qsl and decode/qsl. Targets (issue 8): codec and decode each
+<= 10 ms and <= 20x qsl for every shape. Each figure is the best of ``--repeat`` rounds of
 ``--number`` calls; the three alternate within every round, so that load on the machine
 falls on all of them alike. The exit status is 1 if a target is missed.
 """
@@ -127,6 +127,19 @@ def shapes() -> dict[str, str | bytes]:
         "keys over max_key_length": _fill(lambda i: f"K{i}".ljust(KEY + 1, "k")),
         "values over max_value_length": _fill(lambda i: f"V{i}=" + "v" * (VALUE + 1)),
         "controls at the end of long values": _fill(lambda i: f"V{i}=" + "v" * 120 + "%7F"),
+        # Refused by the request decoder: as many rule violations as the caps allow.
+        "filters without values": _join(f"Filters.{i}.Name=image-type" for i in range(PAIRS)),
+        "filters with unknown names": _join(
+            f"Filters.{i // 2}.{'Name=Image-Type' if i % 2 == 0 else 'Values.0=x'}"
+            for i in range(PAIRS)
+        ),
+        "bad filter values": _join(
+            f"Filters.{i // 6}." + ("Name=image-id" if i % 6 == 0 else f"Values.{i % 6}=x")
+            for i in range(PAIRS)
+        ),
+        "malformed image ids": _join(f"ImageIds.{i}=img-{i:07d}X" for i in range(PAIRS)),
+        "misplaced keys (wrong shape)": _join(f"Limit.{i}=1" for i in range(PAIRS)),
+        "unknown keys near the schema": _join(f"Filter.{i}.Value.0=x" for i in range(PAIRS)),
         "raw bytes that are not UTF-8": b"&".join(
             f"K{i}".encode() + b"\xff=\xfe" + b"v" * 100 for i in range(PAIRS)
         ).ljust(BYTES // 2, b"&"),
@@ -180,14 +193,17 @@ def main() -> int:
             args.repeat,
             args.number,
         )
-        ok = codec <= MAX_MS and codec <= MAX_RATIO * qsl
+        ok = all(t <= MAX_MS and t <= MAX_RATIO * qsl for t in (codec, decode))
         if not ok:
             missed.append(name)
         print(
             f"{name:<36}{size:>7}{codec:>9.2f}{decode:>9.2f}{qsl:>8.3f}"
             f"{codec / qsl:>10.1f}x{decode / qsl:>10.1f}x{'' if ok else '  MISSED'}"
         )
-    print(f"targets: codec <= {MAX_MS:g} ms and <= {MAX_RATIO:g}x qsl (milliseconds per call)")
+    print(
+        f"targets: codec and decode <= {MAX_MS:g} ms and <= {MAX_RATIO:g}x qsl"
+        " (milliseconds per call)"
+    )
     if missed:
         print("missed:", ", ".join(missed))
     return 1 if missed else 0

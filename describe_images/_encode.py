@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Literal
 
 from ._errors import RequestError, UsageError
-from ._grammar import DEFAULT_LIMITS, SAFE_RE, WireLimits
+from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._model import DEFAULT_COMMON, DescribeImagesRequest, value_problems
-from ._pairs import quote
+from ._pairs import write_pairs
 from ._spec import IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
 
 
@@ -42,21 +42,25 @@ def encode_request(
     image_keys, name_keys = IMAGE_KEYS[base], NAME_KEYS[base]
     common = request.common
     pairs = [("Action", common.action), ("Version", VERSION)]
-    if request.image_ids:
-        pairs += [
-            (image_keys[i] if i < len(image_keys) else f"ImageIds.{i + base}", image_id)
-            for i, image_id in enumerate(request.image_ids)
-        ]
+    # The keys are pre-built for every list a valid request has (zip pairs them in C);
+    # longer lists, which only an invalid request has, get theirs written here.
+    ids = request.image_ids
+    if ids:
+        pairs += zip(image_keys, ids, strict=False)
+        pairs += [(f"ImageIds.{i + base}", ids[i]) for i in range(len(image_keys), len(ids))]
     for i, item in enumerate(request.filters):
         if i < len(name_keys):
             name_key, keys = name_keys[i], VALUE_KEYS[i + base][base]
         else:
             name_key, keys = f"Filters.{i + base}.Name", ()
         pairs.append((name_key, item.name))
-        pairs += [
-            (keys[j] if j < len(keys) else f"Filters.{i + base}.Values.{j + base}", value)
-            for j, value in enumerate(item.values)
-        ]
+        values = item.values
+        pairs += zip(keys, values, strict=False)
+        if len(values) > len(keys):
+            pairs += [
+                (f"Filters.{i + base}.Values.{j + base}", values[j])
+                for j in range(len(keys), len(values))
+            ]
     # value_problems checked that Offset and Limit have few enough digits to convert.
     if request.offset is not None:
         pairs.append(("Offset", int.__repr__(request.offset)))
@@ -78,7 +82,5 @@ def encode_query(
     >>> encode_query(DescribeImagesRequest(image_ids=("img-pmqg1cw7",)))
     'Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7'
     """
-    safe = SAFE_RE.match
-    # Keys built here are safe by construction; only values may need escaping.
-    pairs = encode_request(request, base, limits=limits)
-    return "&".join([f"{k}={v if safe(v) else quote(v)}" for k, v in pairs])
+    # encode_request refused every value the wire cannot carry: write_pairs may run.
+    return write_pairs(encode_request(request, base, limits=limits))

@@ -19,10 +19,10 @@ from typing import Any
 
 from ._errors import REQUEST_RANK, RequestError, Violation, violation
 from ._grammar import (
-    CONTROL_RE,
     DEFAULT_LIMITS,
     WireLimits,
     check_value,
+    has_control,
     is_utf8,
     printable,
     quoted,
@@ -42,7 +42,9 @@ def _as_tuple(owner: object, name: str, value: object) -> None:
     # A list (or other sequence) becomes a tuple, so the value is hashable and compares
     # equal however it was built. A str, bytes or mapping is kept as given and reported by
     # value_problems: splitting "img-x" into characters is the bug botocore has.
-    # (tuple() of a tuple is that tuple: nothing to skip.)
+    # A tuple, the common case, is kept without the (slower) abstract Sequence check.
+    if type(value) is tuple:
+        return
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray, memoryview)):
         object.__setattr__(owner, name, tuple(value))
 
@@ -188,7 +190,7 @@ def _text(path: str, value: object, limits: WireLimits, out: list[Violation]) ->
         out.append(_wrong_type(path, "a str", value))
         return
     if value.isascii():
-        if CONTROL_RE.search(value) or len(value) > limits.max_value_length:
+        if has_control(value) or len(value) > limits.max_value_length:
             check_value(path, value, limits, out)
     elif not is_utf8(value):
         # As the wire decoder reports a value with undecodable bytes (spec/README.md §1.2).
@@ -206,7 +208,7 @@ def _texts(path: str, values: object, limits: WireLimits, out: list[Violation]) 
         joined = "".join(values)
         if (
             joined.isascii()
-            and not CONTROL_RE.search(joined)
+            and not has_control(joined)
             and max(map(len, values)) <= limits.max_value_length
         ):
             return
@@ -340,13 +342,11 @@ def _all_clear(request: DescribeImagesRequest, limits: WireLimits) -> bool:
     if set(map(type, texts)) != _TYPES_STR:
         return False
     joined = "".join(texts)  # type: ignore[arg-type]  # every item is a str: checked above
-    # ASCII text is printable exactly when it has no C0 control or DEL (one C call).
-    if joined.isascii():
-        if not joined.isprintable():
-            return False
-    elif not is_utf8(joined) or CONTROL_RE.search(joined):
+    if (not joined.isascii() and not is_utf8(joined)) or has_control(joined):
         return False
-    return max(map(len, texts)) <= limits.max_value_length  # type: ignore[arg-type]  # str
+    # No text is longer than all of it joined (the common case: no need to look at each).
+    cap = limits.max_value_length
+    return len(joined) <= cap or max(map(len, texts)) <= cap  # type: ignore[arg-type]  # str
 
 
 # --- from_dict: the JSON shape -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ._errors import RULE_RANK, Violation, violation
 from ._grammar import DEFAULT_LIMITS, WireLimits
-from ._model import DescribeImagesRequest, Filter, int_text, shown, value_problems
+from ._model import DEFAULT_COMMON, DescribeImagesRequest, Filter, int_text, shown, value_problems
 from ._spec import (
     ACTION,
     DIGITS_RE,
@@ -87,7 +87,8 @@ def check(
 ) -> list[Violation]:
     """Every rule violation of ``request``, in table order then element order."""
     found: list[Violation] = []
-    _check_common(request, found)
+    if request.common is not DEFAULT_COMMON:  # the default holds only a valid Action
+        _check_common(request, found)
     image_ids, filters = request.image_ids, request.filters
     if image_ids and filters:
         found.append(

@@ -221,10 +221,26 @@ def unflatten(
     # of its path), so the report reads in wire order whichever pass found it
     # (spec/README.md §1.8).
     ranked: list[Ranked] = []
+    return _unflatten(checked_pairs(pairs, limits, ranked), limits, ranked)
+
+
+def unflatten_checked(pairs: Pairs, limits: WireLimits) -> dict[str, Node]:
+    """:func:`unflatten` of pairs that already passed the text checks (what
+    :func:`._pairs.parse_query` and :func:`._pairs.check_pairs` return): not checked again.
+
+    >>> unflatten_checked([("ImageIds.0", "img-pmqg1cw7")], DEFAULT_LIMITS)
+    {'ImageIds': ['img-pmqg1cw7']}
+    """
+    return _unflatten([(i, k, v) for i, (k, v) in enumerate(pairs)], limits, [])
+
+
+def _unflatten(
+    checked: list[tuple[int, str, str]], limits: WireLimits, ranked: list[Ranked]
+) -> dict[str, Node]:
     root = _Branch(0, False)
     branches = [root]
     plain = _plain_key_re(limits.max_index)
-    for position, key, value in checked_pairs(pairs, limits, ranked):
+    for position, key, value in checked:
         problem = _key_problem(key, limits, plain)
         if problem is None:
             problem = _insert(root, branches, key, value, position)

@@ -24,7 +24,7 @@ from ._grammar import DEFAULT_LIMITS, WireLimits
 from ._json import decode_json_request
 from ._model import CommonParams, DescribeImagesRequest, shown
 from ._pairs import parse_query
-from ._query import answer_request
+from ._query import ValidRequest, answer_valid
 from ._response import Image
 from ._signing import Verifier
 from ._spec import ACTION, METHODS, PATH, TC3_ALGORITHM, VERSION
@@ -222,7 +222,9 @@ def _answered(
     request: DescribeImagesRequest, catalog: tuple[Image, ...], request_id: str
 ) -> _Answer:
     try:
-        response = answer_request(request, catalog, request_id=request_id)
+        # Every caller passes what decode_request, decode_pairs or decode_json_request
+        # returned: only valid requests, so they are not validated again.
+        response = answer_valid(ValidRequest(request), catalog, request_id=request_id)
     except RequestError as exc:
         return _refused(exc, request_id)
     outcome = f"OK {len(response.image_set)}/{response.total_count}"

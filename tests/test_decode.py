@@ -19,12 +19,14 @@ from hypothesis import strategies as st
 
 from describe_images import (
     DEFAULT_LIMITS,
+    CommonParams,
     DescribeImagesRequest,
     Filter,
     RequestError,
     WireError,
     WireLimits,
     _decode,
+    _errors,
     _fast,
     _pairs,
     _rules,
@@ -259,6 +261,20 @@ def test_plans_are_kept_per_layout() -> None:
             + ("&Offset=1" if n >= 2 * MAX_IMAGE_IDS else "")
         )
     assert _fast.plan.cache_info().currsize == 256
+
+
+def test_the_decoder_makes_requests_equal_to_the_constructor() -> None:
+    # _decode._request sets the slots directly: the same value, hash and repr as the
+    # constructor's, and every field is set (a field added to the class would fail here).
+    common = CommonParams(region="ap-guangzhou")
+    filters = (Filter("image-type", ("PRIVATE_IMAGE",)),)
+    made = _decode._request(("img-pmqg1cw7",), filters, 3, None, common)
+    want = DescribeImagesRequest(("img-pmqg1cw7",), filters, 3, None, common)
+    assert made == want and hash(made) == hash(want) and repr(made) == repr(want)
+    assert [field.name for field in fields(DescribeImagesRequest)] == [
+        "image_ids", "filters", "offset", "limit", "common"
+    ]  # fmt: skip
+    assert decode_request(PLAIN_1).__class__ is DescribeImagesRequest
 
 
 # --- a reference for which layouts have a plan --------------------------------------------------
@@ -826,3 +842,94 @@ def test_a_decode_looks_its_plan_up_once() -> None:
         outcome(lambda: decode_request(query))  # noqa: B023 - called at once
         after = _fast.plan.cache_info()
         assert (after.hits - before.hits) + (after.misses - before.misses) == 1, query
+
+
+# --- wire order of violations ----------------------------------------------------------------
+
+
+def in_order_reference(found: list[Any], keys: list[str]) -> list[Any]:
+    """_in_order as it was: every prefix of every key walked, the first position kept."""
+    first: dict[str, int] = {}
+    for position, key in enumerate(keys):
+        path = key
+        while path not in first:
+            first[path] = position
+            cut = path.rfind(".")
+            if cut < 0:
+                break
+            path = path[:cut]
+    return sorted(found, key=lambda v: (_errors.RULE_RANK[v.reason], first.get(v.path, -1)))
+
+
+SEGMENTS = st.sampled_from(["Filters", "ImageIds", "Action", "0", "1", "2", "Name", "Values", "K"])
+
+
+@given(
+    st.lists(st.lists(SEGMENTS, min_size=1, max_size=4).map(".".join), max_size=12, unique=True),
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(_errors.RULE_RANK)),
+            st.lists(SEGMENTS, max_size=4).map(".".join),
+        ),
+        max_size=12,
+    ),
+)
+def test_violations_are_in_rule_then_wire_order(
+    keys: list[str], violations: list[tuple[str, str]]
+) -> None:
+    # As the codec leaves them: no key is a prefix of another (that is a shape conflict).
+    keys = [k for k in keys if not any(o.startswith(k + ".") for o in keys)]
+    found = [_errors.violation(reason, path, "m") for reason, path in violations]
+    assert _decode._in_order(list(found), keys) == in_order_reference(found, keys)
+
+
+def test_a_container_path_takes_its_first_key_not_its_last() -> None:
+    # Filters.0 is sent first and last: its violation comes before Filters.1's.
+    query = (
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Values.0=a"
+        "&Filters.1.Values.0=b&Filters.0.Values.1=c"
+    )
+    assert both(query).reported == [
+        ("missing-filter-name", "Filters.0"),
+        ("missing-filter-name", "Filters.1"),
+    ]
+    keys = ["Filters.0.Values.0", "Filters.1.Values.0", "Filters.0.Values.1"]
+    found = [_errors.violation("missing-filter-name", f"Filters.{i}", "m") for i in (1, 0)]
+    assert [v.path for v in _decode._in_order(found, keys)] == ["Filters.0", "Filters.1"]
+
+
+def test_the_unsupported_version_message_shows_the_version_sent() -> None:
+    for query in (
+        "Action=DescribeImages&Version=2017-01-01",
+        "Version=2017-01-01&Action=DescribeImages",
+    ):
+        assert both(query).report == (
+            (
+                "unsupported-version",
+                "Version",
+                "Version '2017-01-01' is not supported; use '2017-03-12'",
+            ),
+        )
+
+
+@pytest.mark.parametrize("query", ["=", "=x", "&=&", b"="])
+def test_a_lone_empty_key_is_not_the_layout_of_no_key(query: str | bytes) -> None:
+    # "" joined is "", which is also the layout of no key at all: the fast path declines
+    # (its plan has no key for the one sent), and the general path refuses the empty key.
+    assert both(query).error == "WireError"
+
+
+def test_a_name_twice_before_a_gap_is_a_duplicate_key_not_a_run_of_filters() -> None:
+    # Found by the ci profile: Filters.0.Name twice then Filters.2.Name has three filter
+    # entries numbered 0, 0, 2, whose span equals their count; it has no plan.
+    query = (
+        "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-id"
+        "&Filters.0.Name=image-id&Filters.2.Name=image-id"
+    )
+    assert _fast.plan("\x01".join(parse_query_keys(query))) is None
+    with pytest.raises(RequestError) as info:
+        decode_request(query)
+    assert [(v.reason, v.path) for v in info.value.violations] == [
+        ("duplicate-key", "Filters.0.Name"),
+        ("index-gap", "Filters.2"),
+    ]

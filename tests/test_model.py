@@ -540,3 +540,25 @@ def test_from_dict_counts_integer_digits_with_the_callers_limits() -> None:
     assert [(v.code, v.reason, v.path) for v in info.value.violations] == [
         ("InvalidParameter", "too-large", "Timestamp")
     ]
+
+
+@pytest.mark.parametrize("base", [0, 1])
+def test_lists_longer_than_the_key_table_are_encoded_from_either_base(base: Literal[0, 1]) -> None:
+    # Encoding checks no rule: 102 IDs and 13 filters of 7 values (past the pre-built keys
+    # of every list) get their keys written from the same base as the rest.
+    ids = tuple(f"img-{i:08d}" for i in range(102))
+    filters = tuple(Filter("image-type", ("PRIVATE_IMAGE",) * 7) for _ in range(13))
+    keys = [key for key, _ in encode_request(DescribeImagesRequest(ids, filters), base)]
+    assert keys == [
+        "Action",
+        "Version",
+        *(f"ImageIds.{i + base}" for i in range(102)),
+        *(
+            key
+            for i in range(13)
+            for key in (
+                f"Filters.{i + base}.Name",
+                *(f"Filters.{i + base}.Values.{j + base}" for j in range(7)),
+            )
+        ),
+    ]

@@ -564,3 +564,37 @@ def test_unquote_is_unquote_to_bytes(text: str) -> None:
     if _grammar.BAD_PERCENT_RE.search(text):
         return  # refused before decoding (bad-percent-escape)
     assert _pairs._unquote(text) == urllib.parse.unquote_to_bytes(text)
+
+
+# --- write_pairs: the whole query escaped at once ----------------------------------------------
+
+# Every byte that needs an escape, once: "%" (escaped first), "+" (before the space becomes
+# one), the space, the other ASCII specials and a few multi-byte characters.
+ESCAPED_FRAGMENTS = st.sampled_from(
+    ["%", "+", " ", "&", "=", "/", "?", "#", "~", "*", "é", "数", "\U0001f600", "%25", "+%2B", "a"]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(ESCAPED_FRAGMENTS, max_size=6).map("".join),
+            st.lists(st.one_of(ESCAPED_FRAGMENTS, any_text(4)), max_size=8).map("".join),
+        ),
+        max_size=8,
+    )
+)
+def test_write_pairs_matches_urlencode(pairs: list[tuple[str, str]]) -> None:
+    pairs = [(k, v) for k, v in pairs if not has_control(k + v) and is_utf8(k + v)]
+    assert _pairs.write_pairs(pairs) == urllib.parse.urlencode(pairs)
+
+
+@pytest.mark.parametrize("distinct", [0, 1, _pairs._MAX_PASSES - 1, _pairs._MAX_PASSES, 40])
+def test_write_pairs_by_replacing_and_by_table_agree(distinct: int) -> None:
+    # Up to _MAX_PASSES distinct bytes to escape are replaced one by one; more take the
+    # table. Both write exactly what urlencode writes, "%" and "+" and " " included.
+    specials = [chr(c) for c in range(0x20, 0x7F) if not chr(c).isalnum() and chr(c) not in "_.-~"]
+    assert specials[:3] == [" ", "!", '"'] and "%" in specials and "+" in specials
+    chosen = "".join(["%", "+", " ", *(c for c in specials if c not in "%+ ")][:distinct])
+    pairs = [("k" + chosen[:2], f"a{chosen}%41{chosen}"), ("Filters.0.Values.0", "x")]
+    assert _pairs.write_pairs(pairs) == urllib.parse.urlencode(pairs)

@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 from describe_images import DescribeImagesRequest, Filter, RequestError, decode_request
 from describe_images._catalog import default_catalog, parse_catalog
 from describe_images._errors import ErrorCode
-from describe_images._query import FILTER_ATTRIBUTES, answer_request, select
+from describe_images._query import (
+    FILTER_ATTRIBUTES,
+    ValidRequest,
+    answer_request,
+    answer_valid,
+    select,
+)
 from describe_images._response import DescribeImagesResponse, Image
 from describe_images._spec import (
     DEFAULT_LIMIT,
@@ -306,6 +312,9 @@ def test_answer_against_the_oracle(data: st.DataObject) -> None:
     start = request.effective_offset
     assert list(page.image_set) == matches[start : start + request.effective_limit]
     assert select(request, catalog) == matches
+    # The decoder's requests are answered without validating again: the same page.
+    again = answer_valid(ValidRequest(request), catalog, request_id=page.request_id)
+    assert again == page
 
 
 @given(st.data())
