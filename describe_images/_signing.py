@@ -439,6 +439,27 @@ def _timestamp(text: str) -> int | None:
     return _FAR if len(digits) > _MAX_TIMESTAMP_DIGITS else int(digits)
 
 
+def check_skew(
+    name: str, path: str, text: str, timestamp: int, clock: float | None, skew: float
+) -> float:
+    """The server's time (``clock``, or now); :class:`AuthError` (``timestamp-skew`` at
+    ``path``) when ``timestamp`` is more than ``skew`` seconds from it. Shared by the v1
+    and TC3 verifiers (spec/README.md §4.3, §4.7.4)."""
+    now = time.time() if clock is None else clock
+    if abs(now - timestamp) > skew:
+        raise AuthError(
+            [
+                violation(
+                    "timestamp-skew",
+                    path,
+                    f"{name} {text[:40]} is more than {skew:g} s from the server's time "
+                    f"{int(now)}",
+                )
+            ]
+        )
+    return now
+
+
 def verify(
     method: str,
     host: str,
@@ -525,18 +546,7 @@ def verify(
                 )
             ]
         )
-    clock = time.time() if clock is None else clock
-    if abs(clock - timestamp) > skew:
-        raise AuthError(
-            [
-                violation(
-                    "timestamp-skew",
-                    "Timestamp",
-                    f"Timestamp {found['Timestamp'][:40]} is more than {skew:g} s "
-                    f"from the server's time {int(clock)}",
-                )
-            ]
-        )
+    clock = check_skew("Timestamp", "Timestamp", found["Timestamp"], timestamp, clock, skew)
     if store is None:
         return
     added = store.add(
@@ -555,6 +565,24 @@ def verify(
         )
     if added is not True:
         raise UsageError(f"the nonce store's add() must return a bool, not {kind(added)}")
+
+
+def credential_table(credentials: object) -> dict[str, str]:
+    """A copy of ``credentials`` (SecretId -> SecretKey) for a verifier, each key checked
+    as :func:`verify` needs it; misuse is a :class:`UsageError`. Used by the v1 and TC3
+    verifier factories alike."""
+    if not isinstance(credentials, Mapping):
+        raise UsageError(
+            f"credentials must be a mapping of SecretId to SecretKey, not {kind(credentials)}"
+        )
+    table: dict[str, str] = {}
+    for secret_id, secret_key in credentials.items():
+        if not isinstance(secret_id, str):
+            raise UsageError(
+                f"credentials map a SecretId (str) to its SecretKey, not {kind(secret_id)}"
+            )
+        table[secret_id] = _secret_key(secret_key, "the SecretKey of", secret_id)
+    return table
 
 
 def make_verifier(
@@ -576,17 +604,7 @@ def make_verifier(
     ...     print([v.reason for v in exc.violations])
     ['missing-parameter', 'missing-parameter', 'missing-signature']
     """
-    if not isinstance(credentials, Mapping):
-        raise UsageError(
-            f"credentials must be a mapping of SecretId to SecretKey, not {kind(credentials)}"
-        )
-    table: dict[str, str] = {}
-    for secret_id, secret_key in credentials.items():
-        if not isinstance(secret_id, str):
-            raise UsageError(
-                f"credentials map a SecretId (str) to its SecretKey, not {kind(secret_id)}"
-            )
-        table[secret_id] = _secret_key(secret_key, "the SecretKey of", secret_id)
+    table = credential_table(credentials)
     skew = _max_skew(max_skew)
     store = MemoryNonceStore() if nonces is None else _store(nonces)
 

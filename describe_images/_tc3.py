@@ -37,7 +37,15 @@ from ._json import encode_json
 from ._model import CommonParams, DescribeImagesRequest, value_problems
 from ._nonces import kind, seconds
 from ._rules import validate
-from ._signing import DEFAULT_MAX_SKEW, _max_skew, _secret_key, _text, _timestamp
+from ._signing import (
+    DEFAULT_MAX_SKEW,
+    _max_skew,
+    _secret_key,
+    _text,
+    _timestamp,
+    check_skew,
+    credential_table,
+)
 from ._spec import (
     API3_HOST,
     API3_PATH,
@@ -776,18 +784,7 @@ def _after_signature(
                 )
             ]
         )
-    clock = time.time() if clock is None else clock
-    if abs(clock - stamp) > skew:
-        raise AuthError(
-            [
-                violation(
-                    "timestamp-skew",
-                    "x-tc-timestamp",
-                    f"X-TC-Timestamp {stamp_text[:40]} is more than {skew:g} s from the "
-                    f"server's time {int(clock)}",
-                )
-            ]
-        )
+    check_skew("X-TC-Timestamp", "x-tc-timestamp", stamp_text, stamp, clock, skew)
     date = _utc_date(stamp) if stamp <= MAX_TIMESTAMP else None
     if parsed.date != date:
         raise AuthError(
@@ -829,17 +826,7 @@ def make_tc3_verifier(
     ...     print([v.reason for v in exc.violations])
     ['missing-parameter', 'missing-signature']
     """
-    if not isinstance(credentials, Mapping):
-        raise UsageError(
-            f"credentials must be a mapping of SecretId to SecretKey, not {kind(credentials)}"
-        )
-    table: dict[str, str] = {}
-    for secret_id, secret_key in credentials.items():
-        if not isinstance(secret_id, str):
-            raise UsageError(
-                f"credentials map a SecretId (str) to its SecretKey, not {kind(secret_id)}"
-            )
-        table[secret_id] = _secret_key(secret_key, "the SecretKey of", secret_id)
+    table = credential_table(credentials)
     skew = _max_skew(max_skew)
     expected = _text("service", service)
 
