@@ -5,6 +5,10 @@ shape): a value of the wrong JSON type is refused with :class:`ResponseFormatErr
 naming its path, while members this library does not know are ignored, so a server that
 adds fields (API 3.0 adds many) can still be read. An error envelope is raised as
 :class:`ServiceError`.
+
+An Image has two sets of member names: the legacy API's (the seed's) and API 3.0's (the
+official SDKs' ``Image`` model). Writing takes ``names="legacy"`` (the default) or
+``names="api3"``; reading takes either (spec/README.md §3.1).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from ._errors import DocumentError, ServiceError, Violation, violation
+from ._errors import DocumentError, ServiceError, UsageError, Violation, violation
+from ._nonces import shown
 
 
 class ResponseFormatError(DocumentError):
@@ -49,7 +54,31 @@ IMAGE_FIELDS: dict[str, str] = {
     "Platform": "platform",
     "Architecture": "architecture",
 }
+# API 3.0's names for the same values, in the order of its output table (and of the
+# official SDKs' Image model). API 3.0 has more members (ImageSize, ImageSource, Tags, ...);
+# the catalog does not hold them, so an answer leaves them out (spec/README.md §3.1).
+API3_IMAGE_FIELDS: dict[str, str] = {
+    "ImageId": "image_id",
+    "OsName": "image_os_name",
+    "ImageType": "image_type",
+    "CreatedTime": "image_create_time",
+    "ImageName": "image_name",
+    "ImageDescription": "image_description",
+    "Architecture": "architecture",
+    "ImageState": "image_status",
+    "Platform": "platform",
+    "ImageCreator": "creator",
+}
 OPTIONAL_IMAGE_FIELDS = frozenset({"Platform", "Architecture"})
+ImageNames = Literal["legacy", "api3"]
+_FIELDS: dict[str, dict[str, str]] = {"legacy": IMAGE_FIELDS, "api3": API3_IMAGE_FIELDS}
+
+
+def _fields(names: object) -> dict[str, str]:
+    fields = _FIELDS.get(names) if isinstance(names, str) else None
+    if fields is None:
+        raise UsageError(f'names must be "legacy" or "api3", not {shown(names)}')
+    return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +103,17 @@ class Image:
     platform: str | None = None
     architecture: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        """The wire object; ``Platform`` and ``Architecture`` only when set."""
+    def to_dict(self, names: ImageNames = "legacy") -> dict[str, str]:
+        """The wire object in the legacy API's member names, or API 3.0's with
+        ``names="api3"``; ``Platform`` and ``Architecture`` only when set.
+
+        >>> image = Image("img-1", "centos", "PUBLIC_IMAGE", "1970-01-01T00:00:00+00:00",
+        ...               "NORMAL", "c", "c", "PUBLIC")
+        >>> image.to_dict("api3")["OsName"], image.to_dict()["ImageOsName"]
+        ('centos', 'centos')
+        """
         out: dict[str, str] = {}
-        for wire, attr in IMAGE_FIELDS.items():
+        for wire, attr in _fields(names).items():
             value = getattr(self, attr)
             if value is not None:
                 out[wire] = value
@@ -125,19 +161,24 @@ def image_from_dict(
 ) -> Image | None:
     """Read one Image at ``path``, appending every problem; None when there were any.
 
-    ``strict`` also refuses members outside :data:`IMAGE_FIELDS` (a catalog file, where an
-    unknown member is a typo, not a newer server).
+    The object is read in API 3.0's names when it has ``OsName`` and no ``ImageOsName``,
+    in the legacy names otherwise. ``strict`` reads the legacy names only and also refuses
+    members outside :data:`IMAGE_FIELDS` (a catalog file, where an unknown member is a
+    typo, not a newer server).
     """
     if not isinstance(data, Mapping):
         problems.append(wrong(path, "an object", data))
         return None
     before = len(problems)
+    fields = IMAGE_FIELDS
+    if not strict and "OsName" in data and "ImageOsName" not in data:
+        fields = API3_IMAGE_FIELDS
     text: dict[str, str] = {}
-    for wire in IMAGE_FIELDS:
+    for wire, attr in fields.items():
         where = _join(path, wire)
         value = data.get(wire)
         if isinstance(value, str):
-            text[wire] = value
+            text[attr] = value
         elif value is None and wire in OPTIONAL_IMAGE_FIELDS:
             pass
         elif value is None and wire not in data:
@@ -152,18 +193,7 @@ def image_from_dict(
                 problems.append(violation("bad-document", where, message))
     if len(problems) > before:
         return None
-    return Image(
-        image_id=text["ImageId"],
-        image_os_name=text["ImageOsName"],
-        image_type=text["ImageType"],
-        image_create_time=text["ImageCreateTime"],
-        image_status=text["ImageStatus"],
-        image_name=text["ImageName"],
-        image_description=text["ImageDescription"],
-        creator=text["Creator"],
-        platform=text.get("Platform"),
-        architecture=text.get("Architecture"),
-    )
+    return Image(**text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,19 +214,21 @@ class DescribeImagesResponse:
         if type(self.image_set) is not tuple:
             object.__setattr__(self, "image_set", tuple(self.image_set))
 
-    def to_dict(self) -> dict[str, Any]:
-        """The Tencent success envelope (``RequestId`` spelled as the output table does)."""
+    def to_dict(self, names: ImageNames = "legacy") -> dict[str, Any]:
+        """The Tencent success envelope (``RequestId`` spelled as the output table does),
+        each Image in the legacy member names or, with ``names="api3"``, API 3.0's."""
+        _fields(names)  # a wrong ``names`` is refused even for an empty ImageSet
         return {
             "Response": {
-                "ImageSet": [image.to_dict() for image in self.image_set],
+                "ImageSet": [image.to_dict(names) for image in self.image_set],
                 "TotalCount": self.total_count,
                 "RequestId": self.request_id,
             }
         }
 
-    def to_json(self) -> str:
+    def to_json(self, names: ImageNames = "legacy") -> str:
         """The envelope as compact, ASCII-only JSON (what the reference server sends)."""
-        return json.dumps(self.to_dict(), separators=(",", ":"))
+        return json.dumps(self.to_dict(names), separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: object) -> DescribeImagesResponse:

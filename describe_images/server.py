@@ -25,7 +25,7 @@ from ._json import decode_json_request
 from ._model import CommonParams, DescribeImagesRequest, shown
 from ._pairs import parse_query
 from ._query import ValidRequest, answer_valid
-from ._response import Image
+from ._response import Image, ImageNames
 from ._signing import Verifier
 from ._spec import ACTION, METHODS, PATH, TC3_ALGORITHM, VERSION
 from ._tc3 import Tc3Verifier
@@ -211,7 +211,9 @@ def _answer(
             request = decode_pairs(pairs, limits=limits)
     except RequestError as exc:
         return _refused(exc, request_id)
-    return _answered(request, catalog, request_id)
+    # At API 3.0's own path a legacy-signed call is API 3.0's "signature v1" call (the
+    # official SDKs' HmacSHA1/HmacSHA256 profiles): answered in API 3.0's names (§3.1).
+    return _answered(request, catalog, request_id, "legacy" if path == PATH else "api3")
 
 
 def _refused(error: RequestError, request_id: str) -> _Answer:
@@ -219,7 +221,10 @@ def _refused(error: RequestError, request_id: str) -> _Answer:
 
 
 def _answered(
-    request: DescribeImagesRequest, catalog: tuple[Image, ...], request_id: str
+    request: DescribeImagesRequest,
+    catalog: tuple[Image, ...],
+    request_id: str,
+    names: ImageNames = "legacy",
 ) -> _Answer:
     try:
         # Every caller passes what decode_request, decode_pairs or decode_json_request
@@ -228,7 +233,7 @@ def _answered(
     except RequestError as exc:
         return _refused(exc, request_id)
     outcome = f"OK {len(response.image_set)}/{response.total_count}"
-    return "200 OK", [JSON_TYPE], response.to_json().encode("ascii"), outcome
+    return "200 OK", [JSON_TYPE], response.to_json(names).encode("ascii"), outcome
 
 
 def _unverifiable(path: str, kind: str, other: str) -> Violation:
@@ -297,7 +302,8 @@ def _answer_api3(
             request = decode_json_request(body, common=common, limits=limits)
     except RequestError as exc:
         return _refused(exc, request_id)
-    return _answered(request, catalog, request_id)
+    # API 3.0 answers name an Image's members as API 3.0 does (spec/README.md §3.1).
+    return _answered(request, catalog, request_id, "api3")
 
 
 def _header_text(value: str) -> str:

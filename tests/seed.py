@@ -27,3 +27,15 @@ def _example_1_response() -> str:
 SEED_1_RESPONSE = _example_1_response()
 #: Its one image, as a dict in wire spelling.
 SEED_1_IMAGE: dict[str, Any] = json.loads(SEED_1_RESPONSE)["Response"]["ImageSet"][0]
+#: The same image as an API 3.0 answer names it (the official SDK's ``Image`` model, in
+#: its order), written out by hand as an oracle independent of the package's table.
+SEED_1_IMAGE_API3: dict[str, Any] = {
+    "ImageId": SEED_1_IMAGE["ImageId"],
+    "OsName": SEED_1_IMAGE["ImageOsName"],
+    "ImageType": SEED_1_IMAGE["ImageType"],
+    "CreatedTime": SEED_1_IMAGE["ImageCreateTime"],
+    "ImageName": SEED_1_IMAGE["ImageName"],
+    "ImageDescription": SEED_1_IMAGE["ImageDescription"],
+    "ImageState": SEED_1_IMAGE["ImageStatus"],
+    "ImageCreator": SEED_1_IMAGE["Creator"],
+}

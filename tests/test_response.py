@@ -23,9 +23,11 @@ from describe_images._errors import (
     DocumentError,
     ErrorCode,
     ServiceError,
+    UsageError,
     violation,
 )
 from describe_images._response import (
+    API3_IMAGE_FIELDS,
     IMAGE_FIELDS,
     DescribeImagesResponse,
     Image,
@@ -120,6 +122,74 @@ def test_image_unknown_members_are_ignored() -> None:
     # API 3.0 servers add ImageSize, ImageSource, ...: a newer server must still be readable.
     data = {**SEED_IMAGE.to_dict(), "ImageSize": 50, "IsSupportCloudinit": True}
     assert Image.from_dict(data) == SEED_IMAGE
+
+
+# The seed's image under API 3.0's names, in the order of API 3.0's output table (the
+# official SDK's Image model): written out, not derived from API3_IMAGE_FIELDS.
+SEED_IMAGE_API3 = {
+    "ImageId": "img-pmqg1cw7",
+    "OsName": "centos6.6x86_32",
+    "ImageType": "PUBLIC_IMAGE",
+    "CreatedTime": "1970-01-01T00:00:00+00:00",
+    "ImageName": "Centos 6.6 32-bit",
+    "ImageDescription": "Centos 6.6 32-bit",
+    "ImageState": "NORMAL",
+    "ImageCreator": "PUBLIC",
+}
+
+
+def test_image_to_dict_in_api3_names() -> None:
+    assert SEED_IMAGE.to_dict("api3") == SEED_IMAGE_API3
+    assert list(SEED_IMAGE.to_dict("api3")) == list(SEED_IMAGE_API3)
+    full = FULL_IMAGE.to_dict("api3")
+    assert list(full) == [
+        "ImageId", "OsName", "ImageType", "CreatedTime", "ImageName", "ImageDescription",
+        "Architecture", "ImageState", "Platform", "ImageCreator",
+    ]  # fmt: skip
+    assert (full["Platform"], full["Architecture"]) == ("CentOS", "x86_64")
+    assert list(API3_IMAGE_FIELDS) == list(full)
+    assert SEED_IMAGE.to_dict("legacy") == SEED_IMAGE.to_dict()
+
+
+@pytest.mark.parametrize("image", [SEED_IMAGE, FULL_IMAGE], ids=["seed", "optional-fields"])
+def test_image_round_trip_in_api3_names(image: Image) -> None:
+    assert Image.from_dict(image.to_dict("api3")) == image
+
+
+def test_image_names_are_chosen_by_os_name() -> None:
+    # OsName without ImageOsName: API 3.0's names, and every one of them is then required.
+    partial = {key: value for key, value in SEED_IMAGE_API3.items() if key != "ImageState"}
+    answer = envelope(ImageSet=[partial], TotalCount=1, RequestId="r")
+    assert problems_of(answer) == (
+        ("Response.ImageSet.0.ImageState", "Response.ImageSet.0.ImageState is missing"),
+    )
+    # Both OsName and ImageOsName: the legacy names; OsName is an unknown, ignored member.
+    both = {**SEED_IMAGE.to_dict(), "OsName": "other"}
+    assert Image.from_dict(both) == SEED_IMAGE
+    # Neither: the legacy names, each missing one reported.
+    bare = envelope(ImageSet=[{"ImageId": "img-pmqg1cw7"}], TotalCount=1, RequestId="r")
+    assert [path for path, _ in problems_of(bare)] == [
+        f"Response.ImageSet.0.{name}" for name in list(IMAGE_FIELDS)[1:8]
+    ]
+
+
+@pytest.mark.parametrize("names", ["API3", "", "3.0", None, 3, ["api3"]])
+def test_image_names_other_than_the_two_are_a_usage_error(names: Any) -> None:
+    with pytest.raises(UsageError, match='names must be "legacy" or "api3"'):
+        SEED_IMAGE.to_dict(names)
+    response = DescribeImagesResponse((), 0, "r")
+    with pytest.raises(UsageError, match='names must be "legacy" or "api3"'):
+        response.to_dict(names)
+    with pytest.raises(UsageError, match='names must be "legacy" or "api3"'):
+        response.to_json(names)
+
+
+def test_a_catalog_is_read_in_legacy_names_only() -> None:
+    with pytest.raises(CatalogError) as caught:
+        parse_catalog([SEED_IMAGE_API3])
+    found = {(v.reason, v.path) for v in caught.value.violations}
+    assert ("missing-member", "0.ImageOsName") in found
+    assert ("bad-document", "0.OsName") in found
 
 
 def test_image_is_hashable_and_frozen() -> None:
@@ -412,6 +482,8 @@ def test_json_round_trip(image_set: list[Image], total: int, request_id: str) ->
     response = DescribeImagesResponse(tuple(image_set), total, request_id)
     assert DescribeImagesResponse.from_json(response.to_json()) == response
     assert DescribeImagesResponse.from_dict(response.to_dict()) == response
+    assert DescribeImagesResponse.from_json(response.to_json("api3")) == response
+    assert DescribeImagesResponse.from_dict(response.to_dict("api3")) == response
 
 
 # --- Catalogs --------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from describe_images import DescribeImagesRequest, RequestError, validate
 from describe_images._catalog import default_catalog
 from describe_images._http import DEFAULT_READ_TIMEOUT
 from describe_images._query import answer_request
-from tests.seed import SEED_1_IMAGE, SEED_1_QUERY
+from tests.seed import SEED_1_IMAGE_API3, SEED_1_QUERY
 
 ROOT = Path(__file__).resolve().parent.parent
 # The README's keys, so that its SDK example runs against the signed server as written.
@@ -54,10 +54,20 @@ HttpProfile: Any = importlib.import_module("tencentcloud.common.profile.http_pro
 cvm_client: Any = importlib.import_module("tencentcloud.cvm.v20170312.cvm_client")
 models: Any = importlib.import_module("tencentcloud.cvm.v20170312.models")
 
-# The members of our Image (the seed's, spec/README.md §3.1) that the SDK's API 3.0 model
-# does not have: it parses the answer and warns "... fileds are useless" about them.
-LEGACY_ONLY_MEMBERS = frozenset({"ImageStatus", "ImageCreateTime", "Creator", "ImageOsName"})
-_USELESS_RE = re.compile(r"(.*) fileds are useless\.\Z")
+# The SDK's Image members our answers fill, and the Image attribute each is read from
+# (spec/README.md §3.1, API 3.0 names): the SDK leaves a member it cannot find as None.
+SDK_IMAGE_MEMBERS = {
+    "ImageId": "image_id",
+    "OsName": "image_os_name",
+    "ImageType": "image_type",
+    "CreatedTime": "image_create_time",
+    "ImageName": "image_name",
+    "ImageDescription": "image_description",
+    "ImageState": "image_status",
+    "ImageCreator": "creator",
+    "Platform": "platform",
+    "Architecture": "architecture",
+}
 
 # (signature method, HTTP method): the SDK's default first.
 PROFILES = [
@@ -159,8 +169,13 @@ def client(server: Server, sign_method: str, method: str, key: str = SECRET_KEY)
     return cvm_client.CvmClient(credential.Credential(SECRET_ID, key), "ap-guangzhou", profile)
 
 
-def sdk_call(sdk: Any, params: dict[str, Any]) -> tuple[int, list[str]] | str:
-    """The SDK's parsed answer (TotalCount, ImageSet ids), or its exception's code."""
+Images = list[dict[str, str | None]]
+
+
+def sdk_call(sdk: Any, params: dict[str, Any]) -> tuple[int, Images] | str:
+    """The SDK's parsed answer (TotalCount, each Image's members), or its exception's
+    code. The SDK warns "... fileds are useless" about members its model lacks: an
+    answer in API 3.0's names has none, so any warning fails the call."""
     request = models.DescribeImagesRequest()
     request.from_json_string(json.dumps(params))
     with warnings.catch_warnings(record=True) as caught:
@@ -169,14 +184,14 @@ def sdk_call(sdk: Any, params: dict[str, Any]) -> tuple[int, list[str]] | str:
             response = sdk.DescribeImages(request)
         except sdk_errors.TencentCloudSDKException as exc:
             return str(exc.code)
-    for warning in caught:
-        useless = _USELESS_RE.match(str(warning.message))
-        assert useless is not None, warning
-        assert set(useless.group(1).split(",")) <= LEGACY_ONLY_MEMBERS, warning
-    return response.TotalCount, [image.ImageId for image in response.ImageSet]
+    assert [str(warning.message) for warning in caught] == []
+    images = [
+        {name: getattr(image, name) for name in SDK_IMAGE_MEMBERS} for image in response.ImageSet
+    ]
+    return response.TotalCount, images
 
 
-def expected(params: dict[str, Any]) -> tuple[int, list[str]] | str:
+def expected(params: dict[str, Any]) -> tuple[int, Images] | str:
     """What the library answers for the same request."""
     request = DescribeImagesRequest.from_dict(params)
     problems = validate(request)
@@ -186,12 +201,19 @@ def expected(params: dict[str, Any]) -> tuple[int, list[str]] | str:
         response = answer_request(request, default_catalog(), request_id="x")
     except RequestError as exc:  # pragma: no cover - every case is valid or refused above
         return exc.code
-    return response.total_count, [image.image_id for image in response.image_set]
+    images = [
+        {name: getattr(image, attr) for name, attr in SDK_IMAGE_MEMBERS.items()}
+        for image in response.image_set
+    ]
+    return response.total_count, images
 
 
 def test_the_cases_cover_answers_and_refusals() -> None:
-    assert expected(CASES["seed-example-1"]) == (1, [SEED_1_IMAGE["ImageId"]])
-    assert expected(CASES["filter"]) == (2, ["img-gvbnzy6f"])
+    seed_1 = {name: SEED_1_IMAGE_API3.get(name) for name in SDK_IMAGE_MEMBERS}
+    assert expected(CASES["seed-example-1"]) == (1, [seed_1])
+    found = expected(CASES["filter"])
+    assert not isinstance(found, str)
+    assert (found[0], [image["ImageId"] for image in found[1]]) == (2, ["img-gvbnzy6f"])
     assert expected(CASES["limit-101"]) == "InvalidParameterValue.InvalidParameterValueLimit"
     assert expected(CASES["ids-with-filters"]) == (
         "InvalidParameter.InvalidParameterCoexistImageIdsFilters"
@@ -235,6 +257,6 @@ def test_the_readme_sdk_example_runs(server: Server, capsys: pytest.CaptureFixtu
     assert 'endpoint="127.0.0.1:8000"' in script
     script = script.replace("127.0.0.1:8000", f"127.0.0.1:{server.port}")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the README runs it with -W ignore
+        warnings.simplefilter("error")  # the SDK warns of members it lacks: there are none
         exec(compile(script, "README.md", "exec"), {})  # the documented example, as written
     assert capsys.readouterr().out == shown

@@ -68,7 +68,7 @@ from describe_images.server import (
     make_app,
     serve,
 )
-from tests.seed import SEED_1_IMAGE
+from tests.seed import SEED_1_IMAGE, SEED_1_IMAGE_API3
 from tests.strategies import edge_pairs, schema_pairs, wireish_bytes, wireish_queries
 
 if TYPE_CHECKING:
@@ -84,12 +84,15 @@ FORM = "application/x-www-form-urlencoded"
 UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\Z")
 
 
-def assert_seed_1_answer(body: bytes) -> None:
-    """The seed's example response, exactly, apart from the RequestId (a fresh UUID4)."""
+def assert_seed_1_answer(body: bytes, names: str = "legacy") -> None:
+    """The seed's example response, exactly, apart from the RequestId (a fresh UUID4):
+    its Image in the legacy names, or API 3.0's (spec/README.md §3.1), member order too."""
     data = json.loads(body)
     request_id = data["Response"].pop("RequestId")
     assert UUID4_RE.match(request_id)
-    assert data == {"Response": {"ImageSet": [SEED_1_IMAGE], "TotalCount": 1}}
+    image = {"legacy": SEED_1_IMAGE, "api3": SEED_1_IMAGE_API3}[names]
+    assert data == {"Response": {"ImageSet": [image], "TotalCount": 1}}
+    assert list(data["Response"]["ImageSet"][0]) == list(image)
 
 
 # --- In-process: a fake environ ---------------------------------------------------------
@@ -273,9 +276,12 @@ def test_post_other_content_types_get_415(app: WSGIApplication, content_type: st
     )
 
 
-@pytest.mark.parametrize("path", ["/", "", "/v2/index.php"])
-def test_api_paths(app: WSGIApplication, path: str) -> None:
-    assert_seed_1_answer(call(app, path=path, query=SEED_1).body)
+@pytest.mark.parametrize(
+    ("path", "names"), [("/", "api3"), ("", "api3"), ("/v2/index.php", "legacy")]
+)
+def test_api_paths(app: WSGIApplication, path: str, names: str) -> None:
+    # A legacy call at API 3.0's path "/" is API 3.0's signature-v1 call: API 3.0 names.
+    assert_seed_1_answer(call(app, path=path, query=SEED_1).body, names)
 
 
 @pytest.mark.parametrize(
@@ -1091,7 +1097,7 @@ def test_a_broken_environ_is_an_internal_error(
 def test_an_environ_that_is_not_a_dict_is_answered(app: WSGIApplication) -> None:
     env: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "QUERY_STRING": SEED_1}
     _, _, body = answer_any(app, MappingProxyType(env))
-    assert_seed_1_answer(body)
+    assert_seed_1_answer(body, "api3")
     with quiet_server_log():
         _, _, body = answer_any(app, None)
     assert json.loads(body)["Response"]["Error"]["Code"] == "InternalError"
@@ -1181,7 +1187,7 @@ def test_socket_seed_example_1(live: Live) -> None:
 def test_socket_seed_example_1_full_url_path(live: Live) -> None:
     status, _, body = live.request("GET", f"/?{SEED_1}")
     assert status == 200
-    assert_seed_1_answer(body)
+    assert_seed_1_answer(body, "api3")
 
 
 def test_socket_post(live: Live) -> None:
@@ -1444,7 +1450,9 @@ def tc3_environ(signed: Any) -> dict[str, Any]:
 
 
 def expected_answer(request: Any) -> Any:
-    return json.loads(answer_request(request, default_catalog(), request_id="x").to_json())
+    """The library's answer to ``request`` as an API 3.0 call gets it (API 3.0 names)."""
+    response = answer_request(request, default_catalog(), request_id="x")
+    return json.loads(response.to_json("api3"))
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -1452,14 +1460,14 @@ def test_api3_seed_example_1(app: WSGIApplication, method: str) -> None:
     answer = api3_call(app, method=method, query="ImageIds.0=img-pmqg1cw7")
     assert answer.status == "200 OK"
     assert answer.headers[0] == ("Content-Type", "application/json")
-    assert_seed_1_answer(answer.body)
+    assert_seed_1_answer(answer.body, "api3")
 
 
 @pytest.mark.parametrize("path", ["/", "/v2/index.php"])
 def test_api3_is_answered_at_both_paths(app: WSGIApplication, path: str) -> None:
     body = b'{"ImageIds": ["img-pmqg1cw7"]}'
     answer = call(app, method="POST", path=path, body=body, content_type=JSON, extra=API3)
-    assert_seed_1_answer(answer.body)
+    assert_seed_1_answer(answer.body, "api3")
 
 
 def test_api3_get_takes_the_headers_common_parameters(app: WSGIApplication) -> None:
@@ -1604,7 +1612,7 @@ def test_api3_is_recognised_by_a_tc3_authorization(app: WSGIApplication) -> None
     [JSON, "application/json; charset=utf-8", "Application/JSON;charset=UTF8"],
 )
 def test_api3_post_json_content_types(app: WSGIApplication, content_type: str) -> None:
-    assert_seed_1_answer(api3_call(app, content_type=content_type).body)
+    assert_seed_1_answer(api3_call(app, content_type=content_type).body, "api3")
 
 
 @pytest.mark.parametrize(
@@ -1624,7 +1632,7 @@ def test_legacy_post_json_still_gets_415(app: WSGIApplication) -> None:
 
 def test_api3_post_ignores_the_query_string(app: WSGIApplication) -> None:
     answer = api3_call(app, query="Limit=101")
-    assert_seed_1_answer(answer.body)
+    assert_seed_1_answer(answer.body, "api3")
 
 
 def test_api3_post_body_errors_are_the_json_decoders(app: WSGIApplication) -> None:
@@ -1666,7 +1674,7 @@ def wsgi(app: WSGIApplication, env: dict[str, Any]) -> Answer:
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_api3_signed_call_is_answered(signed_app: WSGIApplication, method: str) -> None:
-    assert_seed_1_answer(wsgi(signed_app, tc3_environ(tc3(method))).body)
+    assert_seed_1_answer(wsgi(signed_app, tc3_environ(tc3(method))).body, "api3")
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -1769,8 +1777,8 @@ def test_create_app_checks_api3_calls_with_the_same_keys() -> None:
     from describe_images.server import create_app
 
     app = create_app(credentials={TC3_ID: TC3_KEY}, nonce_store=MemoryNonceStore(), environ={})
-    assert_seed_1_answer(wsgi(app, tc3_environ(tc3("POST"))).body)
-    assert_seed_1_answer(wsgi(app, tc3_environ(tc3("GET"))).body)
+    assert_seed_1_answer(wsgi(app, tc3_environ(tc3("POST"))).body, "api3")
+    assert_seed_1_answer(wsgi(app, tc3_environ(tc3("GET"))).body, "api3")
     wrong = tc3_sign(DescribeImagesRequest(), secret_id=TC3_ID, secret_key="x", host="localhost")
     assert wsgi(app, tc3_environ(wrong)).code == "AuthFailure.SignatureFailure"
     unsigned = api3_call(app, method="GET", query="ImageIds.0=img-pmqg1cw7", headers={})
