@@ -40,6 +40,7 @@ from ._signing import (
     string_to_sign,
     verify,
 )
+from ._spec import SPEC_VERSION
 from ._tc3 import (
     Tc3Call,
     Tc3Verifier,
@@ -57,6 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "SPEC_VERSION",
     "AuthError",
     "CatalogError",
     "CommonParams",

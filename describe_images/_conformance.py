@@ -37,7 +37,7 @@ from ._json import HEADER_PARAMETERS, V1_PARAMETERS
 from ._pairs import format_query, parse_query
 from ._response import DescribeImagesResponse, Image, ResponseFormatError
 from ._signing import sign
-from ._spec import ACTION, METHODS, TC3_CONTENT_TYPES, VERSION
+from ._spec import ACTION, METHODS, SPEC_VERSION, TC3_CONTENT_TYPES, VERSION
 from ._tc3 import tc3_authorization
 from ._tree import unflatten
 
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
 Method = Literal["GET", "POST"]
 Style = Literal["legacy", "api3-get", "api3-post"]
-Kind = Literal["validate", "query", "json"]
+Kind = Literal["validate", "query", "json", "server"]
 #: How the vectors can be sent (spec/README.md §3.5): as legacy calls (the query string or
 #: form body carries every parameter), as API 3.0 GETs (the business parameters in the
 #: query, the common ones in X-TC-* headers) or as API 3.0 JSON POSTs.
@@ -100,18 +100,44 @@ class JsonVector:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerVector:
+    """A server.json case: one HTTP request (method, path, headers beyond Host and
+    Content-Length, query string, body) and what the answer must be: its status, exact
+    Content-Type and required headers, and for an API answer the envelope's Code (None: a
+    success, with ``total_count`` and ``image_ids``)."""
+
+    id: str
+    description: str
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...]
+    query: str
+    body: bytes
+    status: int
+    content_type: str
+    required_headers: tuple[tuple[str, str], ...] = ()
+    code: str | None = None
+    total_count: int | None = None
+    image_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Vectors:
-    """The validate, query and JSON-body vectors, and the query vectors' catalog."""
+    """The validate, query, JSON-body and server vectors, and the catalogs of the query
+    and the server vectors."""
 
     validate: tuple[ValidateVector, ...]
     query: tuple[QueryVector, ...]
     catalog: tuple[Image, ...]
     json: tuple[JsonVector, ...] = ()
+    server: tuple[ServerVector, ...] = ()
+    server_catalog: tuple[Image, ...] = ()
 
 
 def load_vectors(directory: str | os.PathLike[str] | Traversable | None = None) -> Vectors:
-    """Read ``validate.json``, ``query.json`` and ``json.json`` from ``directory`` (default:
-    the package's copy of spec/vectors/)."""
+    """Read ``validate.json``, ``query.json``, ``json.json`` and ``server.json`` from
+    ``directory`` (default: the package's copy of spec/vectors/); each must be of this
+    package's :data:`SPEC_VERSION`."""
     if directory is None:
         root: Traversable = resources.files("describe_images") / "data" / "vectors"
     elif isinstance(directory, (str, os.PathLike)):
@@ -121,6 +147,7 @@ def load_vectors(directory: str | os.PathLike[str] | Traversable | None = None) 
     validate = _read(root, "validate.json")
     query = _read(root, "query.json")
     bodies = _read(root, "json.json")
+    server = _read(root, "server.json")
     try:
         catalog = parse_catalog(query, source="query.json")
         return Vectors(
@@ -128,6 +155,8 @@ def load_vectors(directory: str | os.PathLike[str] | Traversable | None = None) 
             query=tuple(_query_vector(case) for case in _cases(query, "query.json")),
             catalog=catalog,
             json=tuple(_json_vector(case) for case in _cases(bodies, "json.json")),
+            server=tuple(_server_vector(case) for case in _cases(server, "server.json")),
+            server_catalog=parse_catalog(server, source="server.json"),
         )
     except (CatalogError, KeyError, TypeError, ValueError) as exc:
         # Strategy: the shape checks below index and convert freely; any slip becomes one
@@ -142,6 +171,14 @@ def _read(root: Traversable, name: str) -> Mapping[str, object]:
         raise VectorError(f"cannot read {name} in {root}: {exc}") from None
     if not isinstance(data, Mapping):
         raise VectorError(f"{name} in {root} is not a JSON object")
+    # spec/README.md, "Vector files": a runner reads the files of the version it
+    # implements, and refuses others (the format may differ).
+    version = data.get("spec_version")
+    if version != SPEC_VERSION:
+        raise VectorError(
+            f"{name} in {root} is of spec_version {version!r:.40}; this runner reads "
+            f"{SPEC_VERSION}"
+        )
     return data
 
 
@@ -218,6 +255,42 @@ def _json_vector(case: Mapping[str, object]) -> JsonVector:
     )
 
 
+def _server_vector(case: Mapping[str, object]) -> ServerVector:
+    request, response = case["request"], case["response"]
+    if not isinstance(request, Mapping) or not isinstance(response, Mapping):
+        raise TypeError(f"case {case.get('id')!r}: request and response must be objects")
+    status, errors = response["status"], response.get("errors", [])
+    if type(status) is not int or not isinstance(errors, list):
+        raise TypeError(f"case {case.get('id')!r}: status or errors has a wrong type")
+    total, ids = response.get("total_count"), response.get("image_ids", [])
+    if not (total is None or type(total) is int) or not isinstance(ids, list):
+        raise TypeError(f"case {case.get('id')!r}: total_count or image_ids has a wrong type")
+    return ServerVector(
+        _text(case, "id"),
+        _text(case, "description"),
+        _text(request, "method"),
+        _text(request, "path"),
+        _header_pairs(request["headers"]),
+        _text(request, "query"),
+        _text(request, "body").encode("utf-8", "surrogatepass"),
+        status,
+        _text(response, "content_type"),
+        _header_pairs(response.get("headers", [])),
+        _text(errors[0], "code") if errors else None,
+        total,
+        tuple(str(i) for i in ids),
+    )
+
+
+def _header_pairs(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        for pair in value
+    ):
+        raise TypeError("headers must be an array of [name, value] string pairs")
+    return tuple((name, text) for name, text in value)
+
+
 # --- HTTP ----------------------------------------------------------------------------------
 
 
@@ -275,6 +348,7 @@ class _Answer:
     status: int
     content_type: str | None
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,11 +587,62 @@ def _no_answer(exc: OSError | http.client.HTTPException) -> str:
     return f"not an HTTP answer: {exc!r}"
 
 
+# --- server vectors (spec/README.md, "Vector files", server.json) --------------------------
+
+
+def _send_server(url: str, vector: ServerVector, timeout: float) -> _Answer | str:
+    """One server vector's request, exactly as written, to the URL's host: its method,
+    path, query and headers, Host and Content-Length added (http.client adds no other
+    header that changes the answer; urllib would add a Content-Type to every POST)."""
+    parts = urllib.parse.urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=timeout)
+    target = vector.path + (f"?{_wire_safe(vector.query)}" if vector.query else "")
+    body = vector.body if vector.body or vector.method == "POST" else None
+    try:
+        connection.request(vector.method, target, body=body, headers=dict(vector.headers))
+        reply = connection.getresponse()
+        data = reply.read()
+    except (OSError, http.client.HTTPException) as exc:
+        return _no_answer(exc)
+    finally:
+        connection.close()
+    headers = tuple(reply.getheaders())
+    return _Answer(reply.status, reply.getheader("Content-Type"), data, headers)
+
+
+def _check_server(vector: ServerVector, answer: _Answer, client: _Client, compare: bool) -> str:
+    if answer.status != vector.status:
+        return f"HTTP status {answer.status}, expected {vector.status}"
+    if answer.content_type != vector.content_type:
+        return f"Content-Type {answer.content_type!r}, expected exactly {vector.content_type!r}"
+    for name, value in vector.required_headers:
+        found = [text for key, text in answer.headers if key.lower() == name.lower()]
+        if found != [value]:
+            return f"{name} {found!r:.80}, expected [{value!r}]"
+    if vector.status != 200:
+        return ""
+    got = client.read(answer)
+    if isinstance(got, str):
+        return got
+    if vector.code is not None or isinstance(got, ServiceError):
+        return _check_validate(vector, got)
+    if not compare:
+        return ""
+    ids = tuple(image.image_id for image in got.image_set)
+    problems = []
+    if got.total_count != vector.total_count:
+        problems.append(f"TotalCount {got.total_count}, expected {vector.total_count}")
+    if ids != vector.image_ids:
+        problems.append(f"ImageIds {list(ids)}, expected {list(vector.image_ids)}")
+    return "; ".join(problems)
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
 def _check_validate(
-    vector: ValidateVector | JsonVector, got: DescribeImagesResponse | ServiceError
+    vector: ValidateVector | JsonVector | ServerVector, got: DescribeImagesResponse | ServiceError
 ) -> str:
     code = got.code if isinstance(got, ServiceError) else None
     if code == vector.code:
@@ -566,8 +691,10 @@ class ConformanceReport:
     sent, ``signed_as`` the SecretId that signed them ("": unsigned), ``json_count`` the
     number of json.json vectors, and ``not_expressible`` one :class:`CaseResult` per vector
     that has no form in the style (``problem`` says why), never sent and never counted as
-    passed or failed. The ``*_count`` fields count the vectors loaded; ``sent`` counts, per
-    kind, those sent.
+    passed or failed. ``server_count`` is the number of server.json vectors sent (0 unless
+    asked for) and ``server_compared`` whether their TotalCount and ImageIds were checked
+    (the server holds their catalog). The other ``*_count`` fields
+    count the vectors loaded; ``sent`` counts, per kind, those sent.
     """
 
     url: str
@@ -581,6 +708,8 @@ class ConformanceReport:
     signed_as: str = ""
     json_count: int = 0
     not_expressible: tuple[CaseResult, ...] = ()
+    server_count: int = 0
+    server_compared: bool = False
 
     def sent(self, kind: Kind) -> int:
         """How many vectors of ``kind`` were sent."""
@@ -661,9 +790,11 @@ def run_conformance(
     credentials: tuple[str, str] | None = None,
     compare_results: bool | None = None,
     timeout: float = 10.0,
+    server: bool = False,
 ) -> ConformanceReport:
     """Send every validate and query vector (and, for ``api3-post``, every json.json
-    vector) to ``url`` and report what each answer got.
+    vector; with ``server``, every server.json vector) to ``url`` and report what each
+    answer got.
 
     ``style`` (spec/README.md §3.5): ``"legacy"`` sends each query as it is, by ``method``
     (GET, the default, or POST); ``"api3-get"`` and ``"api3-post"`` send API 3.0 calls (GET
@@ -672,13 +803,21 @@ def run_conformance(
     no form in the style is not sent; the report lists it as not expressible.
     ``compare_results``: also compare TotalCount and ImageIds of the query vectors
     (``None``: when the server holds the query vectors' catalog, found by one probe).
+    ``server``: also send the server.json vectors, each to the URL's host with the case's
+    own method, path, headers, query and body (they describe the reference server's paths
+    and a server that requires no signature, so they are asked for, and never signed).
     Raises :class:`UsageError` for a URL that is not ``http(s)://host[:port][/path]``, an
     unknown style, a method other than GET or POST (or other than the style's), bad
-    credentials, or a timeout that is not a finite number > 0.
+    credentials, ``server`` with credentials or not a bool, or a timeout that is not a
+    finite number > 0.
     """
     _check_url(url)
     chosen = _style_method(style, method)
     keys = _credentials(credentials)
+    if type(server) is not bool:
+        raise UsageError(f"server must be True or False, not {server!r:.40}")
+    if server and keys is not None:
+        raise UsageError("the server vectors are for a server that requires no signature")
     if type(timeout) not in (int, float) or not 0 < timeout < math.inf:
         raise UsageError(f"timeout must be a finite number of seconds > 0, not {timeout!r}")
     loaded = load_vectors() if vectors is None else vectors
@@ -714,6 +853,15 @@ def run_conformance(
         and probe.image_set == loaded.catalog
     )
     compare = holds_catalog if compare_results is None else compare_results
+    # The server vectors describe a server that requires no signature, holding their own
+    # catalog: their results are compared when the probe's answer is that catalog.
+    servers = loaded.server if server else ()
+    holds_server_catalog = (
+        isinstance(probe, DescribeImagesResponse)
+        and probe.total_count == len(loaded.server_catalog)
+        and probe.image_set == loaded.server_catalog
+    )
+    server_compare = holds_server_catalog if compare_results is None else compare_results
     # A string from the client says why there is no usable answer; else check the answer.
     results: list[CaseResult] = []
     skipped: list[CaseResult] = []
@@ -736,7 +884,12 @@ def run_conformance(
         else:
             problem = _check_validate(case, got)
         results.append(CaseResult(kind, case.id, problem))
+    for vector in servers:
+        answer = _send_server(url, vector, timeout)
+        if not isinstance(answer, str):
+            answer = _check_server(vector, answer, client, server_compare)
+        results.append(CaseResult("server", vector.id, answer))
     return ConformanceReport(
         url, chosen, *counts, compare, tuple(results), "", style, signed_as, len(bodies),
-        tuple(skipped),
+        tuple(skipped), len(servers), bool(servers) and server_compare,
     )  # fmt: skip

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
+# The version of the specification in spec/ (semantic versioning): every vector file and
+# spec/describe_images.json carry it as "spec_version" (spec/README.md, Vector files).
+SPEC_VERSION: Final = "2.0.0"
+
 ACTION: Final = "DescribeImages"
 VERSION: Final = "2017-03-12"
 HOST: Final = "image.api.qcloud.com"

@@ -24,6 +24,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 
 from describe_images import (
+    SPEC_VERSION,
     CommonParams,
     DescribeImagesError,
     RequestError,
@@ -52,6 +53,7 @@ from describe_images._conformance import (
     Vectors,
     _is_loopback,
     _opener,
+    _server_vector,
     api3_get_call,
     api3_post_call,
     json_call,
@@ -155,6 +157,7 @@ def test_conformance_all_pass_with_the_vectors_catalog(live_vectors: str, method
         "query vectors: checking TotalCount and ImageIds (the server holds their catalog)",
         *(f"PASS validate/{v.id}" for v in vectors.validate),
         *(f"PASS query/{v.id}" for v in vectors.query),
+        f"vectors of spec {SPEC_VERSION}",
         f"{total} passed, 0 failed",
     ]
 
@@ -187,6 +190,89 @@ def test_the_command_prints_the_report(live_vectors: str) -> None:
     nowhere = live_vectors.removesuffix("/v2/index.php") + "/nope"
     assert main(["conformance", nowhere, "--method", "GET"], out=out) == 1
     assert out.getvalue().splitlines()[-1].endswith(" failed") and " 0 failed" not in out.getvalue()
+
+
+# --- server vectors (spec/vectors/server.json) -------------------------------------------
+
+
+def test_server_vectors_pass_against_the_embedded_catalog(live: str) -> None:
+    vectors = load_vectors()
+    report, printed = conformance(live, server=True)
+    assert (report.server_count, report.server_compared) == (len(vectors.server), True)
+    assert report.results[-len(vectors.server) :] == tuple(
+        CaseResult("server", v.id, "") for v in vectors.server
+    )
+    assert (report.passed, report.failed) == (len(report.results), 0)
+    assert printed[0].endswith(": 133 validate, 60 query and 37 server vectors")
+    assert printed[2] == (
+        "server vectors: checking TotalCount and ImageIds (the server holds their catalog)"
+    )
+    assert f"PASS server/{vectors.server[0].id}" in printed
+    assert printed[-2:] == [f"vectors of spec {SPEC_VERSION}", f"{report.passed} passed, 0 failed"]
+    # The command: --server.
+    out = io.StringIO()
+    assert main(["conformance", live, "--server"], out=out) == 0
+    assert out.getvalue().splitlines()[0] == printed[0]
+
+
+def test_server_vectors_without_their_catalog_check_only_the_verdicts(live_vectors: str) -> None:
+    report, printed = conformance(live_vectors, server=True)
+    assert (report.server_compared, report.failed) == (False, 0)
+    assert printed[2] == (
+        "server vectors: checking only that each succeeds (their catalog is the embedded one: "
+        "describe-images serve)"
+    )
+    # Forced, the comparison fails the successes (another catalog).
+    report, _ = conformance(live_vectors, server=True, compare_results=True)
+    problems = [r.problem for r in report.results if r.kind == "server" and r.problem]
+    assert problems and all(p.startswith("TotalCount ") for p in problems)
+
+
+def test_server_vectors_report_what_differs(fake_server: Callable[[WSGIApplication], str]) -> None:
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        body = b'{"Response": {"TotalCount": 0, "ImageSet": [], "RequestId": "%d"}}' % id(environ)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body]
+
+    request = {"method": "GET", "path": "/", "headers": [], "query": "", "body": ""}
+    vectors = Vectors((), (), (), server=tuple(
+        _server_vector({"id": f"s{i}", "description": "d", "request": request, "response": r})
+        for i, r in enumerate([
+            {"status": 404, "content_type": "text/plain; charset=utf-8"},
+            {"status": 200, "content_type": "application/json; charset=utf-8"},
+            {"status": 200, "content_type": "application/json", "headers": [["Allow", "GET"]]},
+            {"status": 200, "content_type": "application/json",
+             "errors": [{"code": "NoSuchVersion", "reason": "no-such-version", "path": "Version"}]},
+            {"status": 200, "content_type": "application/json", "total_count": 1,
+             "image_ids": ["img-00000001"]},
+        ])
+    ))  # fmt: skip
+    report = run_conformance(fake_server(app), vectors=vectors, server=True, compare_results=True)
+    assert [r.problem for r in report.results] == [
+        "HTTP status 200, expected 404",
+        "Content-Type 'application/json', expected exactly 'application/json; charset=utf-8'",
+        "Allow [], expected ['GET']",
+        "expected NoSuchVersion, got success (TotalCount 0)",
+        "TotalCount 0, expected 1; ImageIds [], expected ['img-00000001']",
+    ]
+
+
+def test_server_vectors_are_for_an_unsigned_run() -> None:
+    with pytest.raises(UsageError, match=r"^the server vectors are for a server that requires no"):
+        run_conformance("http://127.0.0.1:1/", server=True, credentials=("id", "key"))
+    with pytest.raises(UsageError, match=r"^server must be True or False, not 1$"):
+        run_conformance("http://127.0.0.1:1/", server=1)  # type: ignore[arg-type]  # on purpose
+
+
+def test_load_vectors_refuses_another_spec_version(tmp_path: Path) -> None:
+    write_vectors(tmp_path)
+    document = json.loads((tmp_path / "server.json").read_text("utf-8"))
+    (tmp_path / "server.json").write_text(json.dumps({**document, "spec_version": "1.0.0"}))
+    with pytest.raises(VectorError, match=r"^server\.json in .* is of spec_version '1\.0\.0'; "):
+        load_vectors(tmp_path)
+    (tmp_path / "server.json").write_text(json.dumps({"cases": []}))
+    with pytest.raises(VectorError, match=r"is of spec_version None; this runner reads 2\.0\.0$"):
+        load_vectors(tmp_path)
 
 
 def test_the_report_is_a_frozen_value() -> None:
@@ -410,7 +496,7 @@ def test_conformance_cases_without_an_answer() -> None:
     assert printed[2].startswith("FAIL validate/ok: no answer: ")
     assert printed[3].startswith("FAIL validate/bad: not an HTTP answer: BadStatusLine(")
     assert printed[4].startswith("FAIL query/all: not an HTTP answer: IncompleteRead(")
-    assert printed[5] == "0 passed, 3 failed"
+    assert printed[5:] == [f"vectors of spec {SPEC_VERSION}", "0 passed, 3 failed"]
 
 
 def test_conformance_probe_not_http() -> None:
@@ -550,11 +636,13 @@ def test_load_vectors_default_and_from_a_directory(tmp_path: Path) -> None:
             "cases"
         ][0]["id"]
     )
-    for name in ("validate.json", "query.json", "json.json"):
+    for name in ("validate.json", "query.json", "json.json", "server.json"):
         shutil.copy(ROOT / "spec" / "vectors" / name, tmp_path / name)
     assert load_vectors(tmp_path) == load_vectors(str(tmp_path))
     assert load_vectors(tmp_path).query == packaged.query
     assert load_vectors(tmp_path).json == packaged.json
+    assert load_vectors(tmp_path).server == packaged.server
+    assert len(packaged.server) == len(packaged.server_catalog) - 12 == 37
 
 
 def test_validate_vector_code_is_the_first_error(tmp_path: Path) -> None:
@@ -606,10 +694,14 @@ def write_vectors(
     query: Sequence[object] = (),
     catalog: Sequence[object] = (),
     bodies: Sequence[object] = (),
+    server: Sequence[object] = (),
 ) -> None:
-    validate_doc = {"cases": validate if isinstance(validate, dict) else list(validate)}
-    query_doc = {"catalog": list(catalog), "cases": list(query)}
-    (directory / "json.json").write_text(json.dumps({"cases": list(bodies)}), encoding="utf-8")
+    top = {"spec_version": SPEC_VERSION}
+    validate_doc = {**top, "cases": validate if isinstance(validate, dict) else list(validate)}
+    query_doc = {**top, "catalog": list(catalog), "cases": list(query)}
+    server_doc = {**top, "catalog": [], "cases": list(server)}
+    (directory / "json.json").write_text(json.dumps({**top, "cases": list(bodies)}), "utf-8")
+    (directory / "server.json").write_text(json.dumps(server_doc), encoding="utf-8")
     (directory / "validate.json").write_text(json.dumps(validate_doc), encoding="utf-8")
     (directory / "query.json").write_text(json.dumps(query_doc), encoding="utf-8")
 
@@ -683,7 +775,7 @@ def test_load_vectors_from_a_traversable(tmp_path: Path) -> None:
     # A Traversable that is not a path: a directory inside a zip file.
     archive = tmp_path / "vectors.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for name in ("validate.json", "query.json", "json.json"):
+        for name in ("validate.json", "query.json", "json.json", "server.json"):
             zipped.write(ROOT / "spec" / "vectors" / name, f"v/{name}")
     with zipfile.ZipFile(archive) as zipped:
         assert load_vectors(zipfile.Path(zipped, "v/")) == load_vectors()

@@ -24,6 +24,8 @@ PUBLIC = {
     "NonceKey", "Verifier", "decode_json_request", "encode_json", "Tc3Call", "Tc3Verifier",
     "make_tc3_verifier", "tc3_authorization", "tc3_canonical_request", "tc3_sign",
     "tc3_signing_key", "tc3_string_to_sign", "tc3_verify", "NonceStoreUnavailable",
+    # spec 2.0.0: the version of spec/ this package implements
+    "SPEC_VERSION",
 }  # fmt: skip
 
 

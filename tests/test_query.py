@@ -5,7 +5,6 @@ and against an independent oracle."""
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from functools import cache
 from pathlib import Path
@@ -34,11 +33,11 @@ from describe_images._spec import (
     MAX_FILTERS,
     MAX_LIMIT,
 )
+from tests import vectorfiles
 from tests.seed import SEED_1_IMAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_VECTORS = ROOT / "spec" / "vectors" / "query.json"
-QUERY_SCHEMA = ROOT / "spec" / "schema" / "query.schema.json"
 
 
 @cache
@@ -90,60 +89,14 @@ def test_query_vectors_cover_the_required_edges() -> None:
     assert {image.image_type for image in vector_catalog()} == set(IMAGE_TYPES)
 
 
-# A small validator for the JSON Schema keywords spec/schema uses (the test extras have no
-# jsonschema package): type, enum, pattern, minimum, required, properties,
-# additionalProperties, items, minItems, maxItems, $ref to #/$defs.
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "integer": (int,),
-}
-
-
-def schema_errors(
-    value: object, schema: dict[str, Any], root: dict[str, Any], at: str
-) -> list[str]:
-    if "$ref" in schema:
-        name = schema["$ref"].removeprefix("#/$defs/")
-        return schema_errors(value, root["$defs"][name], root, at)
-    errors: list[str] = []
-    kind = schema.get("type")
-    if kind is not None and (
-        not isinstance(value, _TYPES[kind]) or (kind == "integer" and isinstance(value, bool))
-    ):
-        return [f"{at}: not {kind}"]
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{at}: {value!r} not in enum")
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        errors.append(f"{at}: {value!r} does not match {schema['pattern']}")
-    if isinstance(value, int) and value < schema.get("minimum", value):
-        errors.append(f"{at}: below minimum")
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        errors += [f"{at}: {key} missing" for key in schema.get("required", ()) if key not in value]
-        for key, item in value.items():
-            if key in props:
-                errors += schema_errors(item, props[key], root, f"{at}.{key}")
-            elif schema.get("additionalProperties") is False:
-                errors.append(f"{at}: {key} not allowed")
-    if isinstance(value, list):
-        if not schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)):
-            errors.append(f"{at}: wrong number of items")
-        if "items" in schema:
-            for i, item in enumerate(value):
-                errors += schema_errors(item, schema["items"], root, f"{at}.{i}")
-    return errors
-
-
 def test_query_vectors_match_their_schema() -> None:
-    schema = json.loads(QUERY_SCHEMA.read_text(encoding="utf-8"))
+    schema = vectorfiles.schemas()["query.schema.json"]
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert vectors()["$schema"] == "../schema/query.schema.json"
-    assert schema_errors(vectors(), schema, schema, "query.json") == []
-    # The validator above does catch things.
+    assert vectorfiles.schema_problems(vectors(), schema) == []
+    # The validator does catch things.
     broken = {"description": "x", "catalog": [{"ImageId": "img-1"}], "cases": [], "extra": 1}
-    assert len(schema_errors(broken, schema, schema, "x")) > 5
+    assert len(vectorfiles.schema_problems(broken, schema)) >= 5
 
 
 # --- answer_request(): the rules of the answer ----------------------------------------------------

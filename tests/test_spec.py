@@ -69,6 +69,7 @@ def parameter(name: str) -> dict[str, Any]:
 
 def expected_spec() -> dict[str, Any]:
     return {
+        "spec_version": _spec.SPEC_VERSION,
         "action": _spec.ACTION,
         "version": _spec.VERSION,
         "endpoint": {"host": _spec.HOST, "path": _spec.PATH, "methods": list(_spec.METHODS)},

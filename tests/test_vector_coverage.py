@@ -10,12 +10,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from describe_images import ErrorCode, RequestError, _errors, _grammar, decode_request
+from describe_images import SPEC_VERSION, ErrorCode, RequestError, _errors, _grammar, decode_request
 
-SPEC = Path(__file__).resolve().parent.parent / "spec"
+from . import vectorfiles
+
+SPEC = vectorfiles.SPEC
 README = (SPEC / "README.md").read_text("utf-8")
 
 # Reasons no vector kind can produce today, each with why. A reason leaves this list as
@@ -35,16 +39,11 @@ EXEMPT_REASONS: dict[str, str] = {
         "a malformed response or catalog document: no vector kind reads documents"
     ),
     "bad-document": "a malformed response or catalog document: no vector kind reads documents",
-    "no-such-version": (
-        "only the server's check of an API 3.0 call's X-TC-Version gives it: no vector "
-        "kind sends headers (tests/test_server.py covers it)"
-    ),
 }
 # Codes only exempt reasons (or the server's own failure) produce.
 EXEMPT_CODES: dict[str, str] = {
     "RequestLimitExceeded": "only nonce-store-full has it",
     "InternalError": "the document reasons and a server's own failure (spec/README.md §3.4)",
-    "NoSuchVersion": "only no-such-version has it",
 }
 
 
@@ -88,33 +87,19 @@ def spec_reasons() -> dict[str, set[str]]:
 
 
 def _vectors(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads((SPEC / "vectors" / name).read_text("utf-8"))
-    return document
+    return vectorfiles.load(name)
 
 
 def vector_errors() -> list[tuple[str, str, str]]:
-    """(file/id, code, reason) of every expected violation in every vector file."""
+    """(file/id, code, reason) of every expected violation in every vector file: one
+    shape everywhere, {code, reason, path} in a case's "errors" (spec/README.md §Vector files)."""
     found: list[tuple[str, str, str]] = []
-    for case in _vectors("wire.json")["cases"]:
-        # Every wire violation is InvalidParameter (spec/README.md §1.7).
-        where = f"wire/{case['id']}"
-        found += [(where, "InvalidParameter", e["reason"]) for e in case.get("errors", [])]
-    for case in _vectors("validate.json")["cases"]:
-        found += [(f"validate/{case['id']}", e["code"], e["reason"]) for e in case["errors"]]
-    for case in _vectors("json.json")["cases"]:
-        found += [(f"json/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
-    signing = _vectors("signing.json")
-    for case in signing["signing"]:
-        found += [(f"signing/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
-    for case in signing["verification"]:
-        errors = case["expect"].get("errors", [])
-        found += [(f"signing/{case['id']}", e["code"], e["reason"]) for e in errors]
-    tc3 = _vectors("tc3.json")
-    for case in tc3["signing"]:
-        found += [(f"tc3/{case['id']}", e["code"], e["reason"]) for e in case.get("errors", [])]
-    for case in tc3["verification"]:
-        errors = case["expect"].get("errors", [])
-        found += [(f"tc3/{case['id']}", e["code"], e["reason"]) for e in errors]
+    for path in vectorfiles.vector_files():
+        for case in _vectors(path.name)["cases"]:
+            where = f"{path.stem}/{case['id']}"
+            # A server case's violations are those behind its answer's envelope.
+            errors = case.get("response", case).get("errors", [])
+            found += [(where, e["code"], e["reason"]) for e in errors]
     return found
 
 
@@ -150,6 +135,98 @@ def test_every_vector_gives_a_reason_its_own_code() -> None:
         if _errors.REASONS[reason].value != code
     ]
     assert wrong == []
+
+
+# --- one format for every vector file (spec/README.md §Vector files) ---------------------
+
+# Each file's fixtures, between its description and its cases.
+FIXTURES = {
+    "wire.json": ["limits"],
+    "query.json": ["catalog"],
+    "signing.json": ["credentials"],
+    "tc3.json": ["credentials"],
+    "server.json": ["catalog"],
+}
+# The files whose cases are of several kinds, and those kinds.
+KINDS = {
+    "wire.json": {"query", "flatten", "format"},
+    "signing.json": {"sign", "verify"},
+    "tc3.json": {"sign", "verify"},
+}
+COMMON = "common.schema.json"
+
+
+@pytest.mark.parametrize("path", vectorfiles.vector_files(), ids=lambda path: path.name)
+def test_vector_file_matches_its_schema(path: Path) -> None:
+    document = json.loads(path.read_text("utf-8"))
+    schema_path = vectorfiles.schema_path(path, document)
+    assert schema_path == vectorfiles.SCHEMAS / f"{path.stem}.schema.json"
+    schema = vectorfiles.schemas()[schema_path.name]
+    assert vectorfiles.schema_problems(document, schema) == []
+    ids = [case["id"] for case in document["cases"]]
+    assert [i for i in ids if ids.count(i) > 1] == []
+
+
+@pytest.mark.parametrize("path", vectorfiles.vector_files(), ids=lambda path: path.name)
+def test_vector_file_top_level(path: Path) -> None:
+    document = json.loads(path.read_text("utf-8"))
+    members = ["$schema", "spec_version", "description", *FIXTURES.get(path.name, []), "cases"]
+    assert list(document) == members
+    assert document["spec_version"] == SPEC_VERSION
+    kinds = {case.get("kind") for case in document["cases"]}
+    assert kinds == KINDS.get(path.name, {None})
+
+
+def test_every_schema_is_used_and_refs_the_common_one() -> None:
+    used = {
+        vectorfiles.schema_path(path, json.loads(path.read_text("utf-8"))).name
+        for path in vectorfiles.vector_files()
+    }
+    assert set(vectorfiles.schemas()) == used | {COMMON}
+    for name in used:
+        schema = vectorfiles.schemas()[name]
+        assert schema["$id"].endswith(f"/spec/schema/{name}")
+        assert schema["properties"]["$schema"] == {
+            "description": "This file's schema, relative to the file.",
+            "const": f"../schema/{name}",
+        }
+        assert schema["properties"]["spec_version"] == {"$ref": f"{COMMON}#/$defs/spec_version"}
+        assert schema["required"][:3] == ["$schema", "spec_version", "description"]
+
+
+def test_the_common_schema_is_the_library_vocabulary() -> None:
+    defs = vectorfiles.schemas()[COMMON]["$defs"]
+    assert defs["code"]["enum"] == [code.value for code in ErrorCode]
+    assert set(defs["code"]["enum"]) >= {"RequestLimitExceeded", "InternalError"}
+    assert defs["reason"]["enum"] == list(_errors.REASONS)
+    assert defs["spec_version"] == {
+        "description": defs["spec_version"]["description"],
+        "const": SPEC_VERSION,
+    }
+
+
+def _common(name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one definition of the common schema."""
+    root = vectorfiles.schemas()[COMMON]["$id"]
+    return vectorfiles.validator({"$ref": f"{root}#/$defs/{name}"})
+
+
+def test_the_common_schema_refuses_what_it_should() -> None:
+    check = _common("errors")
+    good = {"code": "InvalidParameter", "reason": "bad-key", "path": "A..B"}
+    long_path = {**good, "path": {"prefix": "A", "repeat": "b", "times": 200}}
+    assert check.is_valid([]) and check.is_valid([good, long_path])
+    for bad in (
+        {**good, "code": "NoSuchCode"},
+        {**good, "reason": "no-such-reason"},
+        {"reason": "bad-key", "key": "A..B"},  # the 1.x wire shape
+        {key: value for key, value in good.items() if key != "path"},
+        {**good, "message": "not part of the contract"},
+    ):
+        assert not check.is_valid([bad]), bad
+    assert not _common("failure").is_valid([])
+    version = _common("spec_version")
+    assert version.is_valid(SPEC_VERSION) and not version.is_valid("1.0.0")
 
 
 # --- statements of the spec checked against the code ------------------------------------

@@ -7,13 +7,10 @@ tests/test_tree.py (pairs <-> tree)."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, cast
 
-import jsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,26 +25,17 @@ from describe_images.wire import (
     parse_query,
     unflatten,
 )
+from tests import vectorfiles
 from tests.strategies import wireish_bytes, wireish_queries
 from tests.wirecheck import REASONS, Reported, assert_well_formed, query_errors, reported
 
-SPEC = Path(__file__).resolve().parent.parent / "spec"
-WIRE_VECTORS: dict[str, Any] = json.loads((SPEC / "vectors" / "wire.json").read_text("utf-8"))
-WIRE_SCHEMA: dict[str, Any] = json.loads((SPEC / "schema" / "wire.schema.json").read_text("utf-8"))
+WIRE_VECTORS: dict[str, Any] = vectorfiles.load("wire.json")
+WIRE_SCHEMA: dict[str, Any] = vectorfiles.schemas()["wire.schema.json"]
 CASES: list[dict[str, Any]] = WIRE_VECTORS["cases"]
+text = vectorfiles.text
 
 
 # --- spec/vectors/wire.json ---------------------------------------------------------------
-
-
-def text(value: str | dict[str, Any]) -> str:
-    """A vector string: literal, or {prefix?, repeat, times, suffix?} (spec/README.md)."""
-    if isinstance(value, str):
-        return value
-    prefix: str = value.get("prefix", "")
-    suffix: str = value.get("suffix", "")
-    repeated: str = value["repeat"] * value["times"]
-    return prefix + repeated + suffix
 
 
 def case_limits(case: dict[str, Any]) -> WireLimits:
@@ -59,7 +47,9 @@ def expected_pairs(case: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def expected_errors(case: dict[str, Any]) -> Reported:
-    return [(e["reason"], text(e["key"])) for e in case["errors"]]
+    # Every wire violation is InvalidParameter (spec/README.md §1.7); the path is the key.
+    assert {e["code"] for e in case["errors"]} == {"InvalidParameter"}
+    return [(e["reason"], text(e["path"])) for e in case["errors"]]
 
 
 def in_decimal(node: object) -> Node:
@@ -130,72 +120,39 @@ def run_format_case(case: dict[str, Any], limits: WireLimits) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
 def test_wire_vector(case: dict[str, Any]) -> None:
     limits = case_limits(case)
-    if "flatten" in case:
-        run_flatten_case(case, limits)
-    elif "format" in case:
-        run_format_case(case, limits)
-    else:
-        run_query_case(case, limits)
-
-
-def vector_files() -> list[Path]:
-    return sorted((SPEC / "vectors").glob("*.json"))
-
-
-def schema_of(path: Path, document: dict[str, Any]) -> Path:
-    """A vector file's schema: the one its "$schema" names (relative to the file), else
-    spec/schema/<name>.schema.json (spec/README.md §Vector files)."""
-    named = document.get("$schema")
-    if isinstance(named, str):
-        return (path.parent / named).resolve()
-    return SPEC / "schema" / f"{path.stem}.schema.json"
-
-
-@pytest.mark.parametrize("path", vector_files(), ids=lambda path: path.name)
-def test_vector_file_matches_its_schema(path: Path) -> None:
-    document = json.loads(path.read_text("utf-8"))
-    schema_path = schema_of(path, document)
-    assert schema_path.is_file(), f"{path.name} has no schema ({schema_path.name})"
-    schema = json.loads(schema_path.read_text("utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
-    problems = [
-        f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-        for error in jsonschema.Draft202012Validator(schema).iter_errors(document)
-    ]
-    assert problems == []
-    ids = [case["id"] for case in document.get("cases", [])]
-    assert [i for i in ids if ids.count(i) > 1] == []
-
-
-def test_every_schema_is_used_by_a_vector_file() -> None:
-    used = {
-        schema_of(path, json.loads(path.read_text("utf-8"))).resolve() for path in vector_files()
-    }
-    assert {path.resolve() for path in (SPEC / "schema").glob("*.json")} <= used
+    run = {"query": run_query_case, "flatten": run_flatten_case, "format": run_format_case}
+    assert case["kind"] in case  # the kind names the input member
+    run[case["kind"]](case, limits)
 
 
 def test_schema_rejects_a_malformed_case() -> None:
-    validator = jsonschema.Draft202012Validator(WIRE_SCHEMA)
-    good = {"id": "a-b", "description": "d", "query": "A=1", "pairs": [["A", "1"]]}
-    assert validator.is_valid({**WIRE_VECTORS, "cases": [good]})
+    validator = vectorfiles.validator(WIRE_SCHEMA)
+
+    def case(kind: str, **members: object) -> dict[str, object]:
+        return {"id": "t", "kind": kind, "description": "d", **members}
+
+    good = case("query", query="A=1", pairs=[["A", "1"]])
+    error = {"code": "InvalidParameter", "reason": "bad-pair", "path": ""}
+    refused = case("query", query="A", errors=[error])
+    assert validator.is_valid({**WIRE_VECTORS, "cases": [good, refused]})
     for bad in (
         {**good, "tree": {"A": "1"}},  # two expectations
         {**good, "id": "Not_Kebab"},
-        {**good, "errors": [{"reason": "no-such-reason", "key": ""}], "pairs": None},
-        {"id": "t", "description": "d", "query": "", "tree": {"A": []}},  # empty list
-        {"id": "t", "description": "d", "query": "", "tree": {}, "encoded": ""},  # no base
-        {"id": "t", "description": "d", "flatten": {}, "pairs": []},  # no base
-        {"id": "t", "description": "d", "flatten": {}, "base": 0},  # no expectation
-        {"id": "t", "description": "d", "flatten": {}, "base": 0, "encoded": ""},
-        {"id": "t", "description": "d", "format": [], "pairs": []},
-        {
-            "id": "t",
-            "description": "d",
-            "format": [],
-            "encoded": "",
-            "errors": [{"reason": "bad-pair", "key": ""}],
-        },  # two expectations
-        {"id": "t", "description": "d", "format": [], "query": "", "encoded": ""},  # two inputs
+        {**refused, "errors": [{**error, "reason": "no-such-reason"}]},
+        {**refused, "errors": [{**error, "reason": "missing-parameter"}]},  # not the codec's
+        {**refused, "errors": [{**error, "code": "MissingParameter"}]},
+        {**refused, "errors": [{"reason": "bad-pair", "key": ""}]},  # the 1.x shape
+        {**refused, "errors": []},  # an expected failure names a violation
+        {**good, "kind": "format"},  # the kind names the input
+        {key: value for key, value in good.items() if key != "kind"},
+        case("query", query="", tree={"A": []}),  # empty list
+        case("query", query="", tree={}, encoded=""),  # no base
+        case("flatten", flatten={}, pairs=[]),  # no base
+        case("flatten", flatten={}, base=0),  # no expectation
+        case("flatten", flatten={}, base=0, encoded=""),
+        case("format", format=[], pairs=[]),
+        case("format", format=[], encoded="", errors=[error]),  # two expectations
+        case("format", format=[], query="", encoded=""),  # two inputs
     ):
         assert not validator.is_valid({**WIRE_VECTORS, "cases": [bad]}), bad
 
@@ -209,12 +166,11 @@ def test_vectors_cover_every_reason_and_kind() -> None:
     seen = {error["reason"] for case in CASES for error in case.get("errors", [])}
     assert seen == REASONS
     assert frozenset(WIRE_SCHEMA["$defs"]["reason"]["enum"]) == REASONS
-    kinds = {"flatten" if "flatten" in c else "format" if "format" in c else "query" for c in CASES}
-    assert kinds == {"query", "flatten", "format"}
+    assert {case["kind"] for case in CASES} == {"query", "flatten", "format"}
 
 
 def test_readme_documents_every_reason_and_cap() -> None:
-    readme = (SPEC / "README.md").read_text("utf-8")
+    readme = (vectorfiles.SPEC / "README.md").read_text("utf-8")
     table = set(re.findall(r"^\| `([a-z0-9-]+)` \|", readme, re.MULTILINE))
     assert table >= REASONS
     for name, default in dataclasses.asdict(DEFAULT_LIMITS).items():

@@ -1,9 +1,10 @@
 """run the spec's vectors against a live endpoint
 
 ``describe-images conformance URL [--style legacy|api3-get|api3-post] [--method GET|POST]
-[--credentials FILE | --sign]`` prints a line per vector and the summary ``N passed, M
-failed`` (and how many vectors were not expressible in the style); exit 0 when every case
-sent passed, 1 when any failed or nothing answered (spec/README.md §3.5).
+[--server] [--credentials FILE | --sign]`` prints a line per vector, a line naming the spec
+version of the vectors, and the summary ``N passed, M failed`` (and how many vectors were
+not expressible in the style); exit 0 when every case sent passed, 1 when any failed or
+nothing answered (spec/README.md §3.5).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 from typing import TYPE_CHECKING, Final, TextIO
 
 from .._errors import UsageError
-from .._spec import METHODS
+from .._spec import METHODS, SPEC_VERSION
 from . import EXIT_FAILED, EXIT_OK, write_line
 from ._inputs import load_credentials, path
 
@@ -36,6 +37,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--method", choices=METHODS, help="how to send legacy calls (default GET)"
+    )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="also send the server.json vectors (HTTP behaviour of an unsigned server: "
+        "paths, methods, Content-Type, API 3.0 headers), each to the URL's host",
     )
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument(
@@ -62,13 +69,10 @@ def lines(report: ConformanceReport) -> list[str]:
     if report.signed_as:
         algorithm = "v1" if report.style == "legacy" else "TC3"
         how += f", {algorithm}-signed as {report.signed_as}"
-    if report.style == "api3-post":
-        counts = (
-            f"{report.validate_count} validate, {report.query_count} query and "
-            f"{report.json_count} json vectors"
-        )
-    else:
-        counts = f"{report.validate_count} validate and {report.query_count} query vectors"
+    numbers = [f"{report.validate_count} validate", f"{report.query_count} query"]
+    numbers += [f"{report.json_count} json"] if report.style == "api3-post" else []
+    numbers += [f"{report.server_count} server"] if report.server_count else []
+    counts = f"{', '.join(numbers[:-1])} and {numbers[-1]} vectors"
     out = [
         f"describe-images conformance: {report.url} by {how}: {counts}",
         "query vectors: checking TotalCount and ImageIds (the server holds their catalog)"
@@ -76,14 +80,23 @@ def lines(report: ConformanceReport) -> list[str]:
         else "query vectors: checking only that each succeeds (to check results too, serve "
         f"the vectors' catalog: {SERVE_HINT})",
     ]
+    if report.server_count:
+        out.append(
+            "server vectors: checking TotalCount and ImageIds (the server holds their catalog)"
+            if report.server_compared
+            else "server vectors: checking only that each succeeds (their catalog is the "
+            "embedded one: describe-images serve)"
+        )
     for result in report.results:
         name = f"{result.kind}/{result.id}"
         out.append(f"PASS {name}" if result.passed else f"FAIL {name}: {result.problem}")
     for result in report.not_expressible:
         out.append(f"SKIP {result.kind}/{result.id}: {result.problem}")
+    out.append(f"vectors of spec {SPEC_VERSION}")
     if report.not_expressible or report.style != "legacy" or report.signed_as:
         kinds: tuple[Kind, ...] = ("validate", "query")
         kinds += ("json",) if report.style == "api3-post" else ()
+        kinds += ("server",) if report.server_count else ()
         sent = ", ".join(f"{report.sent(kind)} {kind}" for kind in kinds)
         skipped = ", ".join(f"{report.skipped(kind)} {kind}" for kind in kinds)
         out.append(f"sent: {sent}; not expressible: {skipped}")
@@ -124,7 +137,11 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
     if args.style != "legacy" and args.method is not None:
         raise UsageError(f"--method is for legacy calls; --style {args.style} sets it")
     report = _conformance.run_conformance(
-        args.url, method=args.method, style=args.style, credentials=_keys(args)
+        args.url,
+        method=args.method,
+        style=args.style,
+        credentials=_keys(args),
+        server=args.server,
     )
     for line in lines(report):
         write_line(out, line)
