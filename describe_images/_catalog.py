@@ -1,4 +1,5 @@
-"""Catalogs: the embedded default one, and users' JSON files (spec/README.md §3.3).
+"""Catalogs: the embedded default one (README.md#package-data), and users' JSON files
+(spec/README.md §3.3).
 
 A catalog file is a JSON array of Image objects in the wire spelling, or an object whose
 ``catalog`` member is such an array (so spec/vectors/query.json can be served as is).

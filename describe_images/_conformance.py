@@ -7,7 +7,8 @@ API 3.0 JSON POST), or found to have no faithful form in it (:class:`NotExpressi
 reported, never sent), then signed when the run has credentials (v1 or TC3).
 
 The vectors ship as package data (``describe_images/data/vectors/``, byte-identical copies
-of spec/vectors/, which stays their source of truth). See spec/README.md §3.5.
+of spec/vectors/, which stays their source of truth: README.md#package-data). See
+spec/README.md §3.5.
 """
 
 from __future__ import annotations
@@ -728,7 +729,7 @@ class ConformanceReport:
         return len(self.results) - self.passed + (1 if self.unreachable else 0)
 
 
-# spec/README.md §3.5: the endpoint is http(s)://host[:port][/path], written in printable
+# README.md#conformance-runner: the endpoint is http(s)://host[:port][/path], written in printable
 # ASCII (what a request line carries), without user information, a query or a fragment.
 _URL_TEXT_RE: Final = re.compile(r"[!-~]+")
 

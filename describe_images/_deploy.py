@@ -5,8 +5,8 @@
     DESCRIBE_IMAGES_NONCE_STORE=redis://127.0.0.1:6379/0 \\
     gunicorn --workers 4 'describe_images.server:create_app()'
 
-Re-exported as ``describe_images.server.create_app`` (README "Production"; spec/README.md
-§3.4 "Deployment"). Redis is imported only when a ``redis://`` store is asked for.
+Re-exported as ``describe_images.server.create_app`` (README.md "Production" and
+#deployment). Redis is imported only when a ``redis://`` store is asked for.
 """
 
 from __future__ import annotations

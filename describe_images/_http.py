@@ -1,4 +1,5 @@
-"""The stdlib HTTP runner of the reference server: :func:`serve` (spec/README.md §3.4).
+"""The stdlib HTTP runner of the reference server: :func:`serve`
+(README.md#the-serve-http-server).
 
 :mod:`describe_images.server` holds the WSGI application (:func:`make_app`) and re-exports
 :func:`serve` from here; this module holds only the HTTP serving around it, built for a
@@ -104,7 +105,7 @@ def _logged(app: WSGIApplication, stream: TextIO) -> WSGIApplication:
 
 
 def _plain(code: int, message: str) -> bytes:
-    """A whole HTTP/1.0 answer in the app's plain-text style (spec/README.md §3.4)."""
+    """A whole HTTP/1.0 answer in the app's plain-text style (README.md#the-serve-http-server)."""
     status = f"{code} {_phrase(code)}"
     body = f"{status}: {message}\n".encode("ascii", "backslashreplace")
     head = (
@@ -264,7 +265,7 @@ class _Handler(WSGIRequestHandler):
 
     def handle(self) -> None:
         # wsgiref's handle(), with the 414 message, Transfer-Encoding and a threaded
-        # ServerHandler; one request per connection (spec/README.md §3.4, "Limits").
+        # ServerHandler; one request per connection (README.md#the-serve-http-server).
         self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
         if len(self.raw_requestline) > MAX_REQUEST_LINE:
             self.requestline = self.request_version = self.command = ""

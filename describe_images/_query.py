@@ -88,7 +88,7 @@ def answer_valid(
     request_id: str | None = None,
 ) -> DescribeImagesResponse:
     """:func:`answer_request` for a request already validated (one the decoder returned),
-    without validating it again (the server's path: spec/README.md §2.2, decoded once).
+    without validating it again (the server's path: spec/README.md §3.4, decoded once).
 
     >>> from describe_images import decode_request, default_catalog
     >>> query = "Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7"

@@ -1294,7 +1294,7 @@ def test_serve_passes_its_options_to_serve(served: dict[str, Any], credentials: 
         with pytest.raises(AuthError) as refused:
             hook("GET", "127.0.0.1:8000", "/v2/index.php", pairs)
         assert refused.value.code == code
-    # The TC3 hook: the same file's keys, the same --max-skew (spec/README.md §3.4).
+    # The TC3 hook: the same file's keys, the same --max-skew (README.md#serve).
     tc3_hook = served["verify_tc3"]
     for timestamp, expected in [(now - 50, None), (now - 120, "AuthFailure.SignatureExpire")]:
         call = describe_images.tc3_sign(

@@ -39,7 +39,8 @@ SECRET_ID = "AKIDcliServeTest0000000000000000000"
 SECRET_KEY = "cliServeTestSecretKey0000000000"
 START_TIMEOUT = 15.0
 # On Ctrl-C, serve lets the workers finish the requests they hold for at most
-# read_timeout (spec/README.md §3.4): the wait allows that, plus the exit on a loaded machine.
+# read_timeout (README.md#the-serve-http-server): the wait allows that, plus the exit on a
+# loaded machine.
 STOP_TIMEOUT = DEFAULT_READ_TIMEOUT + 10.0
 WARNING_LINE = "describe-images: WARNING: signatures are NOT verified; any caller is answered"
 

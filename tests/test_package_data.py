@@ -1,5 +1,5 @@
 """The vectors ship with the package: describe_images/data/vectors/ is a byte-identical copy
-of spec/vectors/, the source of truth (spec/README.md §3.5).
+of spec/vectors/, the source of truth (README.md#package-data).
 
 After editing spec/vectors/, refresh the copy with
     cp spec/vectors/*.json describe_images/data/vectors/

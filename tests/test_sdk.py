@@ -38,7 +38,8 @@ SECRET_ID = "AKIDexample"
 SECRET_KEY = "example-key"
 START_TIMEOUT = 15.0
 # On Ctrl-C, serve lets the workers finish the requests they hold for at most
-# read_timeout (spec/README.md §3.4): the wait allows that, plus the exit on a loaded machine.
+# read_timeout (README.md#the-serve-http-server): the wait allows that, plus the exit on a
+# loaded machine.
 STOP_TIMEOUT = DEFAULT_READ_TIMEOUT + 10.0
 _LISTENING_RE = re.compile(r"on http://127\.0\.0\.1:(\d+)/v2/index\.php ")
 

@@ -1,7 +1,7 @@
 """The ``describe-images`` command line (also ``python -m describe_images``).
 
 This package is the one boundary where text becomes arguments and results become output
-and exit codes (spec/README.md §2.9); the library below returns values or raises. One
+and exit codes (README.md#command-line-reference); the library below returns values or raises. One
 module per subcommand, each with ``configure(parser)`` and ``run(args, stdin, out, err)``:
 ``run`` prints what the command produces and returns its exit code, and leaves every
 library error to :func:`main`, which renders it with :func:`render` (the one formatter).
@@ -177,6 +177,6 @@ def _main(argv: Sequence[str] | None, stdin: TextIO, out: TextIO, err: TextIO) -
         status: int = args.run(args, stdin, out, err)
     except DescribeImagesError as exc:
         # Only the library's own errors are rendered: any other exception is a bug, and
-        # its traceback is the report (spec/README.md §2.9).
+        # its traceback is the report (README.md#output).
         return render(exc, f"{PROG} {args.command}", out, err)
     return status

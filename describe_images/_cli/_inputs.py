@@ -1,6 +1,6 @@
 """Command-line text -> values: option types, ``-`` for stdin, JSON, credentials files.
 
-Every refusal here is a usage error (exit 2, spec/README.md §2.9), except JSON whose
+Every refusal here is a usage error (exit 2, README.md#text-in-text-out), except JSON whose
 strings are not text (a lone surrogate): that is a request the rules refuse (exit 1).
 Numbers are read from ASCII digits only: ``str.isdigit``, ``int`` and ``float`` also take
 other scripts' digits (``٨٠٠٠``), spaces and underscores, which no option means.

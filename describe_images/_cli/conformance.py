@@ -4,7 +4,7 @@
 [--server] [--credentials FILE | --sign]`` prints a line per vector, a line naming the spec
 version of the vectors, and the summary ``N passed, M failed`` (and how many vectors were
 not expressible in the style); exit 0 when every case sent passed, 1 when any failed or
-nothing answered (spec/README.md §3.5).
+nothing answered (README.md#conformance).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``describe-images serve [--host H] [--port P] [--catalog FILE] [--credentials FILE]
 [--max-skew S] [--nonce-store URL] [--threads N] [--read-timeout S]`` loads the catalog
 and serves until Ctrl-C or SIGTERM (exit 0). A catalog it cannot load or an address it
-cannot bind is one line on stderr, exit 1 (spec/README.md §3.4).
+cannot bind is one line on stderr, exit 1 (README.md#serve).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> in
         raise UsageError("--nonce-store checks replays of signed requests: it needs --credentials")
     if args.credentials is not None:
         credentials = load_credentials(args.credentials)
-        # serve is one process: the in-memory store sees every request (spec/README.md §4.4).
+        # serve is one process: the in-memory store sees every request (README.md#serve).
         store = open_nonce_store(args.nonce_store or MEMORY)
         ping = getattr(store, "ping", None)
         if ping is not None and not ping():

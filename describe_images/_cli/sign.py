@@ -8,7 +8,7 @@ TC3-HMAC-SHA256: the request line, the headers and the JSON body (POST, the defa
 dotted query (GET). ``--curl`` prints either as one ready ``curl`` command instead.
 Credentials come only from ``TENCENTCLOUD_SECRET_ID`` and ``TENCENTCLOUD_SECRET_KEY``,
 never from the command line, where they would land in shell history and process listings
-(spec/README.md §4.5).
+(README.md#sign-and-verify).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ FORM_TYPE: Final = "application/x-www-form-urlencoded"
 # The endpoint is signed as written and sent as written: printable ASCII, as an HTTP
 # request line and Host header carry it (an IDN host in its xn-- form).
 _URL_TEXT_RE: Final = re.compile(r"[!-~]+")
-# A Unix time in ASCII digits (spec/README.md §2.9); tc3_sign and signed_query check the
+# A Unix time in ASCII digits (README.md#text-in-text-out); tc3_sign and signed_query check the
 # range. Twenty digits are more than any range allows, and fewer than Python's int limit.
 _TIMESTAMP_RE: Final = re.compile(r"[0-9]{1,20}")
 

@@ -2,7 +2,8 @@
 
 ``describe-images validate QUERY|URL|-`` prints ``{"valid": true, "request": {...}}``
 (exit 0) or the verdict of every violation (exit 1); ``--envelope`` prints the Tencent
-error envelope instead; ``--batch`` checks one query per stdin line (spec/README.md §2.9).
+error envelope instead; ``--batch`` checks one query per stdin line
+(README.md#validate-encode-and-decode).
 """
 
 from __future__ import annotations

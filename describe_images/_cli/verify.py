@@ -4,7 +4,7 @@
 [--max-skew S] [--now T]`` prints ``{"valid": true, "secret_id": ...}`` (exit 0) or the
 verdict of what failed (exit 1). With POST the parameters are the form body and the URL's
 query is ignored, as the API does. No nonce store: one run cannot see a replay
-(spec/README.md §4.5).
+(README.md#sign-and-verify).
 """
 
 from __future__ import annotations
