@@ -10,13 +10,16 @@ every valid request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import chain
+from operator import add, attrgetter, getitem
 from typing import Literal
 
 from ._errors import RequestError, UsageError
-from ._grammar import DEFAULT_LIMITS, WireLimits
-from ._model import DEFAULT_COMMON, DescribeImagesRequest, value_problems
-from ._pairs import write_pairs
-from ._spec import IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
+from ._grammar import CONTROL_BYTES, DEFAULT_LIMITS, WireLimits
+from ._model import DEFAULT_COMMON, CommonParams, DescribeImagesRequest, Filter, value_problems
+from ._pairs import MAX_PASSES, UNRESERVED, escape_query, write_joined, write_pairs
+from ._spec import COMMON_PARAMETERS, IMAGE_KEYS, NAME_KEYS, VALUE_KEYS, VERSION
 
 
 def encode_request(
@@ -82,5 +85,110 @@ def encode_query(
     >>> encode_query(DescribeImagesRequest(image_ids=("img-pmqg1cw7",)))
     'Action=DescribeImages&Version=2017-03-12&ImageIds.0=img-pmqg1cw7'
     """
+    given: object = base  # callers without type checking may pass anything
+    if type(given) is int and given in (0, 1):
+        query = _written(request, base, limits)
+        if query is not None:
+            return query
     # encode_request refused every value the wire cannot carry: write_pairs may run.
     return write_pairs(encode_request(request, base, limits=limits))
+
+
+# --- the common case, written at once -------------------------------------------------------
+# A request of the plain types whose lists fit the key table is written at once: its keys
+# (pre-built, each with its separators) and its texts interleaved by slice assignment and
+# joined, then escaped as write_pairs escapes; no pair is built. The text checks
+# value_problems makes are made on all the text at once; anything else, or any doubt,
+# takes encode_request, which names every problem.
+
+
+def _keys(keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(f"&{key}=" for key in keys)
+
+
+_HEAD_KEYS = ("Action=", *_keys(["Version"]))
+# _IDS[base][:n]: the keys of n IDs from base; _FILTERS[base][i][n]: those of filter i
+# with n values.
+_IDS = tuple(map(_keys, IMAGE_KEYS))
+_FILTERS = tuple(
+    tuple(
+        tuple(_keys([name, *keys[:n]]) for n in range(len(keys) + 1))
+        for name, keys in zip(NAME_KEYS[b], (row[b] for row in VALUE_KEYS[b:]), strict=False)
+    )
+    for b in (0, 1)
+)
+_SCALARS = {wire: f"&{wire}=" for wire in ("Offset", "Limit", *COMMON_PARAMETERS)}
+_name = attrgetter("name")
+_values = attrgetter("values")
+_FILTER, _TUPLE = {Filter}, {tuple}
+_SMALL_INT = 10**18  # written without a check of its digits
+_CONTROLS = frozenset(CONTROL_BYTES)
+_SEPARATORS = frozenset(b"=&")
+# The keys as write_pairs joins them: "\x00" after the key, "\x01" before the next.
+_JOINED = str.maketrans("=&", "\x00\x01")
+
+
+def _written(request: object, base: int, limits: WireLimits) -> str | None:
+    """``encode_query`` of a request of the plain types whose lists fit the key table and
+    whose text passes value_problems' checks; None for any other."""
+    if type(request) is not DescribeImagesRequest:
+        return None
+    ids: object = request.image_ids
+    filters: object = request.filters
+    common: object = request.common
+    if type(ids) is not tuple or type(filters) is not tuple or type(common) is not CommonParams:
+        return None
+    if filters and set(map(type, filters)) != _FILTER:
+        return None
+    values = list(map(_values, filters))
+    rows = _FILTERS[base]
+    if values and set(map(type, values)) != _TUPLE:
+        return None
+    if len(values) > len(rows) or len(ids) > len(_IDS[base]):
+        return None  # more filters or IDs than the key table has
+    try:
+        pieces = list(map(getitem, rows, map(len, values)))
+    except IndexError:  # more values than the table has
+        return None
+    # Each filter's Name, then its Values: (name,) + values.
+    named = chain.from_iterable(map(add, zip(map(_name, filters)), values))
+    texts = [common.action, VERSION, *ids, *named]
+    keys = [*_HEAD_KEYS, *_IDS[base][: len(ids)], *chain.from_iterable(pieces)]
+    for wire, number in (("Offset", request.offset), ("Limit", request.limit)):
+        if number is not None:
+            if type(number) is not int or not -_SMALL_INT < number < _SMALL_INT:
+                return None
+            keys.append(_SCALARS[wire])
+            texts.append(int.__repr__(number))
+    if common is not DEFAULT_COMMON:
+        # Action is texts[0]; without one, texts[0] is None and the join below refuses
+        # it, whatever items()[1:] then holds.
+        for wire, value in common.items()[1:]:
+            keys.append(_SCALARS[wire])
+            texts.append(value)
+    # value_problems' text checks, on all the text at once: str only (join refuses any
+    # other type), within the cap, UTF-8 (a lone surrogate fails to encode), no control
+    # (those are among the bytes to escape).
+    try:
+        data = "".join(texts).encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return None
+    cap = limits.max_value_length
+    if len(data) > cap and max(map(len, texts)) > cap:
+        return None
+    escaped = set(data.translate(None, UNRESERVED))
+    if not escaped.isdisjoint(_CONTROLS):
+        return None
+    # The keys are unreserved: the text's bytes to escape are the query's. Joined with
+    # "=" and "&" unless the text has one to escape (then with "\x00" and "\x01", which
+    # no text has, as write_pairs joins them).
+    parts = keys + texts
+    parts[1::2] = texts
+    if not escaped:
+        parts[0::2] = keys
+        return "".join(parts)
+    if len(escaped) <= MAX_PASSES and escaped.isdisjoint(_SEPARATORS):
+        parts[0::2] = keys
+        return escape_query("".join(parts), escaped)
+    parts[0::2] = [key.translate(_JOINED) for key in keys]
+    return write_joined("".join(parts).encode("utf-8"), escaped)

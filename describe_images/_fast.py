@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import accumulate, pairwise, repeat
-from operator import itemgetter
+from operator import getitem, itemgetter
 from typing import Any
 
 from ._errors import Violation
@@ -152,7 +152,7 @@ def _filters(names: Sequence[str], values: Iterable[tuple[str, ...]]) -> tuple[F
     return made
 
 
-_Getter = Callable[[Sequence[str]], tuple[Any, ...]]
+_Getter = Callable[[Sequence[Any]], tuple[Any, ...]]
 
 
 def _getter(positions: Sequence[int | slice]) -> _Getter:
@@ -213,6 +213,63 @@ _FILTER_SLOTS = {
     for start in (0, 1)
     for count in range(start, _FIELDS - start)
 }
+
+
+def _in_order_values(flat: Sequence[str]) -> tuple[str, ...]:
+    return tuple(flat[1::2])
+
+
+# The values of a layout whose keys are in slot order: every second item, as they are.
+_IN_ORDER: _Getter = _in_order_values
+
+# --- layouts in the encoder's order, recognised whole ----------------------------------------
+# The encoder's layout (spec/README.md §2.7) is the head, a run of ImageIds, one piece per
+# filter (its Name, a run of its Values), then tail keys, every list from one base: pieces
+# of the key table, joined. Its shape is counted with whole-string operations, the layout
+# of that shape joined from the pieces, and one comparison decides: a key by key look
+# (split, and each key hashed and looked up: most of the cost of a plan) is not needed.
+_HEAD_TEXT = "\x01".join(_HEAD)
+_ONE_BASED = ("\x01ImageIds.1", "\x01Filters.1")
+# _ID_TEXT[base][: _ID_END[base][n]]: the keys of n IDs from base, each after a "\x01".
+_ID_TEXT = tuple("".join(f"\x01{key}" for key in _KEY_AT[_IMAGES + b : _FILTERS]) for b in (0, 1))
+_ID_END = tuple(
+    tuple(accumulate((len(key) + 1 for key in _KEY_AT[_IMAGES + b : _FILTERS]), initial=0))
+    for b in (0, 1)
+)
+# A filter's piece: filter i (sent as i + base) with its Name and n Values from base, each
+# key after a "\x01": its text, n, how many keys it has, the length of its longest (its last).
+_Piece = tuple[str, int, int, int]
+
+
+def _pieces(base: int) -> tuple[dict[tuple[int, int], _Piece], tuple[dict[int, _Piece], ...]]:
+    """The pieces of every filter, by (i, n); and for each i but the last, by the length of
+    what a layout split at ".Name" has between filter i's Name and the next one's: its
+    Values, then "\x01Filters.<i + 1>"."""
+    by_count: dict[tuple[int, int], _Piece] = {}
+    by_length: list[dict[int, _Piece]] = []
+    for i, name in enumerate(_NAMES[base:]):
+        if name + _FIELDS < _SCALARS:  # a next filter in the table
+            by_length.append({})
+        for n in range(_FIELDS - base):
+            slots = (name, *range(name + 1 + base, name + 1 + base + n))
+            text = "".join(f"\x01{_KEY_AT[slot]}" for slot in slots)
+            piece = (text, n, 1 + n, _LENGTHS[slots[-1]])
+            by_count[i, n] = piece
+            if name + _FIELDS < _SCALARS:
+                values = text[1 + len(_KEY_AT[name]) :]
+                between = f"{values}\x01{_KEY_AT[name + _FIELDS].removesuffix('.Name')}"
+                by_length[i][len(between)] = piece
+    return by_count, tuple(by_length)
+
+
+_PIECES = (_pieces(0), _pieces(1))
+# value_index of a filter: _RANGES[base][count], the indexes of count values from base.
+_NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), ())
+_HEAD_LONGEST = max(map(len, _HEAD))
+# _AFTER[p][n]: the n values after position p (a filter's Values after its Name).
+_AFTER = tuple(tuple(slice(p + 1, p + 1 + n) for n in range(_FIELDS)) for p in range(len(_KEY_AT)))
+_RANGES = tuple(tuple(range(b, b + count) for count in range(_FIELDS)) for b in (0, 1))
+_TAIL_RANK = {name: rank for rank, name in enumerate(_TAIL)}
 
 
 class Plan:
@@ -277,10 +334,72 @@ def plan(layout: str) -> Plan | None:
 
     Kept per layout, least recently used out first: clients repeat their layouts (the SDKs
     always send the same keys in the same order), and a plan depends on the keys only,
-    never on the values. Built with whole-bytes operations, never a step per key. (A
-    tuple of the keys as the layout was tried: a layout never seen is then ~10% cheaper,
-    every other decode ~5% dearer, hashing 64 keys one by one instead of one string.)
+    never on the values. A layout in the encoder's order (every SDK's) is recognised
+    whole, as one string (:func:`_in_order`); any other is looked at key by key.
+    (A tuple of the keys as the cache key was tried: hashing 64 keys one by one costs
+    every decode more than hashing one string.)
     """
+    found = _in_order(layout)
+    return _any_order(layout) if found is None else found
+
+
+def _in_order(layout: str) -> Plan | None:
+    """The plan of a layout in the encoder's order, lists from one base, from its shape;
+    None for any other layout (then :func:`_any_order` looks at it key by key)."""
+    if not layout.startswith(_HEAD_TEXT):
+        return None
+    base = 1 if layout.startswith(_ONE_BASED, len(_HEAD_TEXT)) else 0
+    # The shape, guessed with whole-string operations, then checked by joining the
+    # layout it gives: each filter's piece from what lies between its Name and the next
+    # one's (its length tells how many Values; for the last filter, the tail follows:
+    # they are counted), the IDs before the first Name.
+    by_count, by_length = _PIECES[base]
+    parts = layout.split(".Name")
+    if len(parts) - 2 > len(by_length):
+        return None  # more filters than the table has
+    filters = list(map(dict.get, by_length, map(len, parts[1:-1])))
+    if len(parts) > 1:
+        filters.append(by_count.get((len(parts) - 2, parts[-1].count(".Values."))))
+    ids = parts[0].count("\x01ImageIds.")
+    ends = _ID_END[base]
+    if None in filters or ids >= len(ends):
+        return None  # not that shape, or more IDs, filters or values than the table has
+    texts, counts, sizes, lengths = zip(*filters, strict=True) if filters else _NO_FILTERS
+    prefix = "".join((_HEAD_TEXT, _ID_TEXT[base][: ends[ids]], *texts))
+    if not layout.startswith(prefix):
+        return None
+    # What follows is tail keys, each once, in their order.
+    rest = layout[len(prefix) :].split("\x01")
+    names = rest[1:]
+    ranks = list(map(_TAIL_RANK.get, names))
+    if rest[0] or None in ranks or ranks != sorted(set(ranks)):  # type: ignore[type-var]
+        return None
+    start = len(_HEAD) + ids  # the first Name's position among the values
+    tail = start + sum(sizes)
+    found = Plan(tail + len(names), _IN_ORDER, (*_HEAD, *names), len(_HEAD), tail)
+    longest = max((_HEAD_LONGEST, *lengths, *map(len, names)))
+    depth, top = 1, 0
+    if ids:
+        found.images = slice(len(_HEAD), start)
+        found.image_index = range(base, base + ids)
+        longest = max(longest, _LENGTHS[_IMAGES + base + ids - 1])
+        depth, top = 2, base + ids - 1
+    if counts:
+        # Each filter's Name, then its Values: the Names where the filters start.
+        names_at = list(accumulate(sizes, initial=start))[:-1]
+        found.names = _getter(names_at)
+        found.value_lists = _getter(list(map(getitem, _getter(names_at)(_AFTER), counts)))
+        found.filter_index = range(base, base + len(counts))
+        found.value_index = _getter(counts)(_RANGES[base])
+        depth = 4 if tail - start > len(counts) else 3
+        top = max(top, base + len(counts) - 1, base + max(counts) - 1)
+    found.needs = (longest, depth, top)
+    return found
+
+
+def _any_order(layout: str) -> Plan | None:
+    """The plan of any layout, its keys looked up one by one in the key table; past that,
+    whole-bytes operations only, never a step per key."""
     keys = layout.split("\x01") if layout else []
     try:
         sent = bytes(map(_SLOT.__getitem__, keys))
@@ -293,15 +412,15 @@ def plan(layout: str) -> Plan | None:
         return None
     slots = bytes(sorted(sent))
     # The value of the key at i is at 2 * i + 1; in slot order unless sent in it.
-    positions: Sequence[int] = range(1, 2 * len(sent), 2)
+    getter = _IN_ORDER
     if slots != sent:
         order = sorted(range(len(sent)), key=sent.__getitem__)
-        positions = list(map(positions.__getitem__, order))
+        getter = _getter(list(map(range(1, 2 * len(sent), 2).__getitem__, order)))
     start, end = bisect_left(slots, _IMAGES), bisect_left(slots, _FILTERS)
     tail = bisect_left(slots, _SCALARS, end)
     scalars = slots[:start] + slots[tail:]
     names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found = Plan(len(keys), _getter(positions), names, start, tail)
+    found = Plan(len(keys), getter, names, start, tail)
     longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
     if end > start:
         base, count = slots[start] - _IMAGES, end - start

@@ -239,10 +239,12 @@ def format_query(pairs: Iterable[tuple[str, str]], *, limits: WireLimits = DEFAU
 # first, so that no escape written is escaped again; the space last, after "+"). Text with
 # many distinct bytes to escape (most non-ASCII text) takes the table instead.
 _KEY_END, _PAIR_END = "\x00", "\x01"
-_NO_ESCAPE = bytes(b for b in range(256) if _QUOTE[b] == chr(b)) + b"\x00\x01"
+# The bytes written as they are (quote_plus's unreserved ones).
+UNRESERVED = bytes(b for b in range(256) if _QUOTE[b] == chr(b))
+_NO_ESCAPE = UNRESERVED + b"\x00\x01"
 _ESCAPES = {b: _QUOTE[b].encode("ascii") for b in range(256) if _QUOTE[b] != chr(b)}
 _WRITE_TABLE = str.maketrans({**_QUOTE_TABLE, 0: "=", 1: "&"})
-_MAX_PASSES = 12
+MAX_PASSES = 12
 
 
 def write_pairs(pairs: list[tuple[str, str]]) -> str:
@@ -253,16 +255,40 @@ def write_pairs(pairs: list[tuple[str, str]]) -> str:
     'Filters.0.Values.0=Ubuntu+22.04%2Fx86&a%26b=50%25'
     """
     data = _PAIR_END.join(map(_KEY_END.join, pairs)).encode("utf-8")
-    escaped = set(data.translate(None, _NO_ESCAPE))
-    if len(escaped) > _MAX_PASSES:
+    return write_joined(data, set(data.translate(None, _NO_ESCAPE)))
+
+
+def write_joined(data: bytes, escaped: set[int]) -> str:
+    """The query of checked pairs joined as ``write_pairs`` joins them (UTF-8, "\\x00"
+    after each key, "\\x01" between pairs), given the bytes of its text to escape (what
+    ``data.translate(None, UNRESERVED)`` leaves but the separators).
+
+    >>> write_joined(b"a\\x00b c", {0x20})
+    'a=b+c'
+    """
+    if len(escaped) > MAX_PASSES:
         return data.decode("latin-1").translate(_WRITE_TABLE)
+    return _escaped(data, escaped).replace(b"\x00", b"=").replace(b"\x01", b"&").decode("ascii")
+
+
+def escape_query(query: str, escaped: set[int]) -> str:
+    """A query already joined with "=" and "&", its text escaped: ``escaped`` (at most
+    MAX_PASSES bytes) are the bytes of its text to escape, and neither "=" nor "&" is one.
+
+    >>> escape_query("a=b c/d", {0x20, 0x2F})
+    'a=b+c%2Fd'
+    """
+    return _escaped(query.encode("utf-8"), escaped).decode("ascii")
+
+
+def _escaped(data: bytes, escaped: set[int]) -> bytes:
     if 0x25 in escaped:  # "%"
         data = data.replace(b"%", b"%25")
     for byte in escaped - _LAST:
         data = data.replace(bytes((byte,)), _ESCAPES[byte])
     if 0x20 in escaped:
         data = data.replace(b" ", b"+")
-    return data.replace(b"\x00", b"=").replace(b"\x01", b"&").decode("ascii")
+    return data
 
 
 _LAST = frozenset(b"% ")  # replaced before and after the others

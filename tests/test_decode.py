@@ -933,3 +933,134 @@ def test_a_name_twice_before_a_gap_is_a_duplicate_key_not_a_run_of_filters() -> 
         ("duplicate-key", "Filters.0.Name"),
         ("index-gap", "Filters.2"),
     ]
+
+
+# --- a layout in the encoder's order is recognised whole -------------------------------------
+
+
+def placed_by(found: _fast.Plan) -> tuple[object, ...]:
+    """What a plan places, and what it needs of the limits, for distinct values."""
+    flat = [text for i in range(found.size) for text in (f"k{i}", f"v{i}")]
+    got = found.place(flat)
+    return (
+        found.size,
+        found.needs,
+        got.scalars,
+        tuple(got.image_ids),
+        list(got.image_index),
+        tuple(got.filters),
+        list(got.filter_index),
+        [list(index) for index in got.value_index],
+    )
+
+
+@given(valid_requests() | invalid_requests().map(lambda case: case[0]), st.sampled_from([0, 1]))
+def test_the_encoders_layout_is_recognised_whole(
+    request: DescribeImagesRequest, base: Literal[0, 1]
+) -> None:
+    layout = "\x01".join(key for key, _ in encode_request(request, base=base))
+    key_by_key = _fast._any_order(layout)
+    whole = _fast._in_order(layout)
+    # Every layout the encoder writes within the key table: the same plan either way.
+    assert (whole is None) is (key_by_key is None)
+    if whole is not None and key_by_key is not None:
+        assert placed_by(whole) == placed_by(key_by_key)
+
+
+@given(layouts())
+def test_a_layout_recognised_whole_has_the_plan_looked_up_key_by_key(keys: list[str]) -> None:
+    layout = "\x01".join(keys)
+    whole = _fast._in_order(layout)
+    if whole is not None:
+        key_by_key = _fast._any_order(layout)
+        assert key_by_key is not None
+        assert placed_by(whole) == placed_by(key_by_key)
+
+
+_ORDERED = (
+    "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.1.Name"
+    "\x01Offset\x01Limit"
+)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "Version\x01Action",  # not the encoder's head
+        "Action\x01Version\x01Limit\x01Offset",  # the tail out of order
+        "Action\x01Version\x01Offset\x01Offset",
+        "Action\x01Version\x01Foo",
+        "Action\x01Version\x01",
+        "Action\x01VersionX",
+        "Action\x01Version\x01ImageIds.1\x01ImageIds.0",
+        "Action\x01Version\x01ImageIds.0\x01ImageIds.2",
+        "Action\x01Version\x01ImageIds.1\x01Filters.0.Name",  # two bases
+        "Action\x01Version\x01Filters.1.Name\x01Filters.1.Values.0",
+        "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.1",
+        "Action\x01Version\x01Filters.0.Name\x01Filters.2.Name",
+        "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.0.Values.0",
+        "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.0.Values.2"
+        "\x01Filters.1.Name",  # the length of two values, not their keys
+        "Action\x01Version\x01Filters.0.Name\x01Foo.Values.0x",
+        "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.0.Values.1"
+        "\x01Filters.0.Values.2\x01Filters.0.Values.3\x01Filters.0.Values.4"
+        "\x01Filters.0.Values.5\x01Filters.0.Values.6\x01Filters.0.Values.7",  # past the table
+        "Action\x01Version" + "".join(f"\x01Filters.{i}.Name" for i in range(13)),
+        "Action\x01Version" + "".join(f"\x01ImageIds.{i}" for i in range(103)),
+        "Action\x01Version" + "".join(f"\x01ImageIds.{i}" for i in range(1, 103)),
+        _ORDERED + "\x01",
+        _ORDERED.replace("Offset\x01Limit", "Limit\x01Offset"),
+    ],
+)
+def test_other_layouts_are_looked_at_key_by_key(layout: str) -> None:
+    assert _fast._in_order(layout) is None
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "Action\x01Version",
+        _ORDERED,
+        "Action\x01Version\x01Filters.1.Name\x01Filters.1.Values.1\x01Filters.2.Name",
+        "Action\x01Version" + "".join(f"\x01Filters.{i}.Name" for i in range(12)),
+        "Action\x01Version" + "".join(f"\x01Filters.{i}.Name" for i in range(1, 12)),
+        "Action\x01Version" + "".join(f"\x01ImageIds.{i}" for i in range(102)),
+        "Action\x01Version" + "".join(f"\x01ImageIds.{i}" for i in range(1, 102)),
+        "Action\x01Version\x01ImageIds.0\x01Filters.0.Name\x01Filters.0.Values.0"
+        + "".join(f"\x01{name}" for name in _fast._TAIL),
+        "Action\x01Version\x01Filters.0.Name"
+        + "".join(f"\x01Filters.0.Values.{j}" for j in range(7)),
+        "Action\x01Version\x01Filters.1.Name"
+        + "".join(f"\x01Filters.1.Values.{j}" for j in range(1, 7))
+        + "\x01Filters.2.Name\x01Filters.2.Values.1",
+    ],
+)
+def test_the_encoders_layouts_are_recognised_up_to_the_table_edges(layout: str) -> None:
+    whole = _fast._in_order(layout)
+    key_by_key = _fast._any_order(layout)
+    assert whole is not None and key_by_key is not None
+    assert placed_by(whole) == placed_by(key_by_key)
+
+
+def test_a_decode_of_an_encoded_request_builds_its_plan_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(layout: str) -> None:
+        raise AssertionError(f"looked at key by key: {layout!r}")
+
+    monkeypatch.setattr(_fast, "_any_order", refuse)
+    _fast.plan.cache_clear()
+    try:
+        for base in (0, 1):
+            pairs = encode_request(PLAIN_REQUEST, base=base)
+            assert decode_request(format_query(pairs)) == PLAIN_REQUEST
+    finally:
+        _fast.plan.cache_clear()
+
+
+PLAIN_REQUEST = DescribeImagesRequest(
+    filters=(Filter("image-type", ("PRIVATE_IMAGE", "SHARED_IMAGE")), Filter("image-name", ("x",))),
+    offset=0,
+    limit=10,
+    common=CommonParams(region="ap-guangzhou"),
+)

@@ -589,7 +589,7 @@ def test_write_pairs_matches_urlencode(pairs: list[tuple[str, str]]) -> None:
     assert _pairs.write_pairs(pairs) == urllib.parse.urlencode(pairs)
 
 
-@pytest.mark.parametrize("distinct", [0, 1, _pairs._MAX_PASSES - 1, _pairs._MAX_PASSES, 40])
+@pytest.mark.parametrize("distinct", [0, 1, _pairs.MAX_PASSES - 1, _pairs.MAX_PASSES, 40])
 def test_write_pairs_by_replacing_and_by_table_agree(distinct: int) -> None:
     # Up to _MAX_PASSES distinct bytes to escape are replaced one by one; more take the
     # table. Both write exactly what urlencode writes, "%" and "+" and " " included.

@@ -3,13 +3,33 @@ detailed ones and are actually taken, boundaries, and the messages users read.""
 
 from __future__ import annotations
 
-import pytest
+from dataclasses import replace
+from typing import Literal, TypeVar
+from urllib.parse import urlencode
 
-from describe_images import CommonParams, DescribeImagesRequest, Filter, encode_request, validate
-from describe_images._model import shown
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from describe_images import (
+    DEFAULT_LIMITS,
+    CommonParams,
+    DescribeImagesRequest,
+    Filter,
+    RequestError,
+    WireLimits,
+    _encode,
+    encode_query,
+    encode_request,
+    validate,
+)
+from describe_images._model import shown, value_problems
+from describe_images._pairs import write_pairs
 from describe_images._rules import _all_image_ids, _filter_ok, _filters_ok, check
 from describe_images._spec import MAX_FILTER_VALUES, MAX_FILTERS, MAX_IMAGE_IDS
+from tests.strategies import any_requests, hostile_requests, valid_requests
 
+_T = TypeVar("_T")
 IDS = tuple(f"img-{i:08d}" for i in range(MAX_IMAGE_IDS))
 NEAR_MISSES = (
     "img-1234567",  # 11 characters
@@ -191,3 +211,135 @@ def test_every_image_id_filter_is_checked_not_only_the_last() -> None:
     ] == [("InvalidFilter", "invalid-filter-value", "Filters.0.Values.0")]
     assert _filters_ok(broken_first[::-1]) is False
     assert _filters_ok((broken_first[1], broken_first[1])) is True
+
+
+# --- the encoder writes the common case at once ---------------------------------------------
+
+
+def _slow_query(request: object, base: Literal[0, 1]) -> str | None:
+    """What encode_query gives without its fast writer (None: it refuses the request)."""
+    try:
+        return write_pairs(encode_request(request, base))  # type: ignore[arg-type]
+    except RequestError:
+        return None
+
+
+@given(
+    st.one_of(valid_requests(), any_requests(), hostile_requests()),
+    st.sampled_from([0, 1]),
+    st.sampled_from([DEFAULT_LIMITS, WireLimits(max_value_length=12)]),
+)
+def test_the_fast_writer_writes_what_the_pairs_give(
+    request: DescribeImagesRequest, base: Literal[0, 1], limits: WireLimits
+) -> None:
+    fast = _encode._written(request, base, limits)
+    problems = value_problems(request, limits)
+    if problems:
+        assert fast is None
+        with pytest.raises(RequestError):
+            encode_query(request, base, limits=limits)
+        return
+    slow = write_pairs(encode_request(request, base, limits=limits))
+    assert fast in (None, slow)
+    assert encode_query(request, base, limits=limits) == slow
+    assert slow == urlencode(encode_request(request, base, limits=limits))
+
+
+@given(valid_requests(), st.sampled_from([0, 1]))
+def test_the_fast_writer_takes_every_valid_request_of_plain_text(
+    request: DescribeImagesRequest, base: Literal[0, 1]
+) -> None:
+    # Valid requests hold few distinct bytes to escape: no "=" or "&", or non-ASCII.
+    text = "".join(value for _, value in encode_request(request))
+    assume(text.isascii() and "=" not in text and "&" not in text)
+    assert _encode._written(request, base, DEFAULT_LIMITS) == _slow_query(request, base)
+
+
+FULL = DescribeImagesRequest(
+    filters=tuple(
+        Filter(f"n{i}", tuple(f"v{i}{j}" for j in range(MAX_FILTER_VALUES + 1)))
+        for i in range(MAX_FILTERS + 1)
+    ),
+    image_ids=(*IDS, "img-00000100"),
+    offset=10**18 - 1,
+    limit=-(10**18) + 1,
+    common=CommonParams(
+        region="r", timestamp="1", nonce="2", secret_id="s", signature_method="HmacSHA256",
+        token="t", request_client="c", language="l", signature="x",
+    ),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("base", [0, 1])
+@pytest.mark.parametrize(
+    "request_",
+    [
+        FULL,  # every list as long as the key table: written at once
+        DescribeImagesRequest(),
+        DescribeImagesRequest(filters=(Filter("image-name", ()),), offset=0),
+        DescribeImagesRequest(common=CommonParams(action="Other", token="")),
+        DescribeImagesRequest(filters=(Filter("image-name", ("a b/c%d~e+f",)),)),
+        DescribeImagesRequest(filters=(Filter("image-name", ("a=b&c",)),)),  # "=" and "&"
+        DescribeImagesRequest(filters=(Filter("image-name", ("中文 名",)),)),  # many bytes
+        DescribeImagesRequest(filters=(Filter("image-name", ("!\"#$%'()*,/:;<>?@[",)),)),
+        DescribeImagesRequest(filters=(Filter("image-name", ("!\"#$%'()*,/:;<>?",)),)),
+    ],
+)
+def test_the_fast_writer_takes_the_plain_types_up_to_the_key_table(
+    request_: DescribeImagesRequest, base: Literal[0, 1]
+) -> None:
+    written = _encode._written(request_, base, DEFAULT_LIMITS)
+    assert written is not None
+    assert written == _slow_query(request_, base) == urlencode(encode_request(request_, base))
+
+
+class _Text(str):
+    __slots__ = ()
+
+
+def _with(value: _T, field: str, given: object) -> _T:
+    """``value`` holding ``given`` in ``field`` as no constructor would keep it."""
+    object.__setattr__(value, field, given)
+    return value
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        replace(FULL, image_ids=(*FULL.image_ids, "img-00000102")),  # past the key table
+        replace(FULL, filters=(*FULL.filters, Filter("n", ("v",)))),
+        replace(FULL, filters=(Filter("n", ("v",) * (MAX_FILTER_VALUES + 2)),)),
+        DescribeImagesRequest(offset=10**18),  # an integer the writer does not convert
+        DescribeImagesRequest(limit=-(10**18)),
+        DescribeImagesRequest(limit=True),
+        _with(DescribeImagesRequest(), "image_ids", ["img-pmqg1cw7"]),  # a list
+        _with(DescribeImagesRequest(), "filters", [Filter("n", ("v",))]),
+        DescribeImagesRequest(filters=(_with(Filter("n"), "values", ["v"]),)),
+        DescribeImagesRequest(filters=(Filter(5, ("v",)),)),  # type: ignore[arg-type]
+        DescribeImagesRequest(filters=("x",)),  # type: ignore[arg-type]
+        DescribeImagesRequest(common=CommonParams(action=None)),  # type: ignore[arg-type]
+        DescribeImagesRequest(common=CommonParams(region=5)),  # type: ignore[arg-type]
+        DescribeImagesRequest(common=CommonParams(region="\ud800")),
+        DescribeImagesRequest(common=CommonParams(region="a\x7f")),
+        DescribeImagesRequest(image_ids=("\x00",)),  # the separators too
+        DescribeImagesRequest(image_ids=("\x01",)),
+        DescribeImagesRequest(image_ids=("x" * 4097,)),
+        DescribeImagesRequest(common=None),  # type: ignore[arg-type]
+        "Action=DescribeImages",
+    ],
+)
+def test_the_fast_writer_declines_anything_else(request_: DescribeImagesRequest) -> None:
+    assert _encode._written(request_, 0, DEFAULT_LIMITS) is None
+    if not value_problems(request_):
+        assert encode_query(request_) == _slow_query(request_, 0)
+
+
+def test_the_fast_writer_honours_the_value_cap() -> None:
+    # Its longest text has 15 characters (Action has 14), all of it 51.
+    request = DescribeImagesRequest(image_ids=("img-pmqg1cw7", "x" * 15))
+    for cap, written in ((15, True), (14, False), (51, True), (50, True)):
+        found = _encode._written(request, 0, WireLimits(max_value_length=cap))
+        assert (found is not None) is written, cap
+        assert found in (None, _slow_query(request, 0))
+    subclassed = DescribeImagesRequest(image_ids=(_Text("img-pmqg1cw7"),))
+    assert _encode._written(subclassed, 0, DEFAULT_LIMITS) == _slow_query(subclassed, 0)
