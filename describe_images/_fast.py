@@ -237,8 +237,9 @@ _ID_END = tuple(
     for b in (0, 1)
 )
 # A filter's piece: filter i (sent as i + base) with its Name and n Values from base, each
-# key after a "\x01": its text, n, how many keys it has, the length of its longest (its last).
-_Piece = tuple[str, int, int, int]
+# key after a "\x01": its text, how many keys it has, the length of its longest (its last),
+# its largest index, the indexes of its Values.
+_Piece = tuple[str, int, int, int, range]
 
 
 def _pieces(base: int) -> tuple[dict[tuple[int, int], _Piece], tuple[dict[int, _Piece], ...]]:
@@ -253,7 +254,8 @@ def _pieces(base: int) -> tuple[dict[tuple[int, int], _Piece], tuple[dict[int, _
         for n in range(_FIELDS - base):
             slots = (name, *range(name + 1 + base, name + 1 + base + n))
             text = "".join(f"\x01{_KEY_AT[slot]}" for slot in slots)
-            piece = (text, n, 1 + n, _LENGTHS[slots[-1]])
+            index = range(base, base + n)
+            piece = (text, 1 + n, _LENGTHS[slots[-1]], max(i, n - 1) + base, index)
             by_count[i, n] = piece
             if name + _FIELDS < _SCALARS:
                 values = text[1 + len(_KEY_AT[name]) :]
@@ -263,13 +265,12 @@ def _pieces(base: int) -> tuple[dict[tuple[int, int], _Piece], tuple[dict[int, _
 
 
 _PIECES = (_pieces(0), _pieces(1))
-# value_index of a filter: _RANGES[base][count], the indexes of count values from base.
-_NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), ())
+_NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), (), ())
 _HEAD_LONGEST = max(map(len, _HEAD))
-# _AFTER[p][n]: the n values after position p (a filter's Values after its Name).
-_AFTER = tuple(tuple(slice(p + 1, p + 1 + n) for n in range(_FIELDS)) for p in range(len(_KEY_AT)))
-_RANGES = tuple(tuple(range(b, b + count) for count in range(_FIELDS)) for b in (0, 1))
-_TAIL_RANK = {name: rank for rank, name in enumerate(_TAIL)}
+# _AFTER[p][k]: the values after position p of a filter of k keys (its Values after its Name).
+_AFTER = tuple(tuple(slice(p + 1, p + k) for k in range(_FIELDS + 1)) for p in range(len(_KEY_AT)))
+# The tail keys after a layout's filters: each at most once, in their order.
+_TAIL_RE = re.compile("".join(f"(?:\x01{name})?" for name in _TAIL))
 
 
 class Plan:
@@ -364,16 +365,13 @@ def _in_order(layout: str) -> Plan | None:
     ends = _ID_END[base]
     if None in filters or ids >= len(ends):
         return None  # not that shape, or more IDs, filters or values than the table has
-    texts, counts, sizes, lengths = zip(*filters, strict=True) if filters else _NO_FILTERS
+    texts, sizes, lengths, tops, value_index = (
+        zip(*filters, strict=True) if filters else _NO_FILTERS
+    )
     prefix = "".join((_HEAD_TEXT, _ID_TEXT[base][: ends[ids]], *texts))
-    if not layout.startswith(prefix):
+    if not layout.startswith(prefix) or not _TAIL_RE.fullmatch(layout, len(prefix)):
         return None
-    # What follows is tail keys, each once, in their order.
-    rest = layout[len(prefix) :].split("\x01")
-    names = rest[1:]
-    ranks = list(map(_TAIL_RANK.get, names))
-    if rest[0] or None in ranks or ranks != sorted(set(ranks)):  # type: ignore[type-var]
-        return None
+    names = layout[len(prefix) :].split("\x01")[1:]
     start = len(_HEAD) + ids  # the first Name's position among the values
     tail = start + sum(sizes)
     found = Plan(tail + len(names), _IN_ORDER, (*_HEAD, *names), len(_HEAD), tail)
@@ -384,15 +382,15 @@ def _in_order(layout: str) -> Plan | None:
         found.image_index = range(base, base + ids)
         longest = max(longest, _LENGTHS[_IMAGES + base + ids - 1])
         depth, top = 2, base + ids - 1
-    if counts:
+    if sizes:
         # Each filter's Name, then its Values: the Names where the filters start.
         names_at = list(accumulate(sizes, initial=start))[:-1]
         found.names = _getter(names_at)
-        found.value_lists = _getter(list(map(getitem, _getter(names_at)(_AFTER), counts)))
-        found.filter_index = range(base, base + len(counts))
-        found.value_index = _getter(counts)(_RANGES[base])
-        depth = 4 if tail - start > len(counts) else 3
-        top = max(top, base + len(counts) - 1, base + max(counts) - 1)
+        found.value_lists = _getter(list(map(getitem, _getter(names_at)(_AFTER), sizes)))
+        found.filter_index = range(base, base + len(sizes))
+        found.value_index = value_index
+        depth = 4 if tail - start > len(sizes) else 3
+        top = max((top, *tops))
     found.needs = (longest, depth, top)
     return found
 
