@@ -10,7 +10,6 @@ every valid request.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import chain
 from operator import add, attrgetter, getitem
 from typing import Literal
@@ -102,17 +101,14 @@ def encode_query(
 # takes encode_request, which names every problem.
 
 
-def _keys(keys: Sequence[str]) -> tuple[str, ...]:
-    return tuple(f"&{key}=" for key in keys)
-
-
-_HEAD_KEYS = ("Action=", *_keys(["Version"]))
+# Each key with its separators: "&" before it, "=" after it.
+_HEAD_KEYS = ("Action=", "&Version=")
 # _IDS[base][:n]: the keys of n IDs from base; _FILTERS[base][i][n]: those of filter i
 # with n values.
-_IDS = tuple(map(_keys, IMAGE_KEYS))
+_IDS = tuple(tuple(f"&{key}=" for key in keys) for keys in IMAGE_KEYS)
 _FILTERS = tuple(
     tuple(
-        tuple(_keys([name, *keys[:n]]) for n in range(len(keys) + 1))
+        tuple(tuple(f"&{key}=" for key in (name, *keys[:n])) for n in range(len(keys) + 1))
         for name, keys in zip(NAME_KEYS[b], (row[b] for row in VALUE_KEYS[b:]), strict=False)
     )
     for b in (0, 1)

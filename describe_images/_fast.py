@@ -242,29 +242,47 @@ _ID_END = tuple(
 _Piece = tuple[str, int, int, int, range]
 
 
-def _pieces(base: int) -> tuple[dict[tuple[int, int], _Piece], tuple[dict[int, _Piece], ...]]:
-    """The pieces of every filter, by (i, n); and for each i but the last, by the length of
-    what a layout split at ".Name" has between filter i's Name and the next one's: its
-    Values, then "\x01Filters.<i + 1>"."""
-    by_count: dict[tuple[int, int], _Piece] = {}
-    by_length: list[dict[int, _Piece]] = []
-    for i, name in enumerate(_NAMES[base:]):
-        if name + _FIELDS < _SCALARS:  # a next filter in the table
-            by_length.append({})
-        for n in range(_FIELDS - base):
-            slots = (name, *range(name + 1 + base, name + 1 + base + n))
-            text = "".join(f"\x01{_KEY_AT[slot]}" for slot in slots)
-            index = range(base, base + n)
-            piece = (text, 1 + n, _LENGTHS[slots[-1]], max(i, n - 1) + base, index)
-            by_count[i, n] = piece
-            if name + _FIELDS < _SCALARS:
-                values = text[1 + len(_KEY_AT[name]) :]
-                between = f"{values}\x01{_KEY_AT[name + _FIELDS].removesuffix('.Name')}"
-                by_length[i][len(between)] = piece
-    return by_count, tuple(by_length)
-
-
-_PIECES = (_pieces(0), _pieces(1))
+# The slots of filter i's Name and of n Values from base: _SLOTS_OF[base][i][n].
+_SLOTS_OF = tuple(
+    tuple(
+        tuple((name, *range(name + 1 + b, name + 1 + b + n)) for n in range(_FIELDS - b))
+        for name in _NAMES[b:]
+    )
+    for b in (0, 1)
+)
+# Its piece.
+_PIECE_OF = tuple(
+    tuple(
+        tuple(
+            (
+                "".join(f"\x01{_KEY_AT[slot]}" for slot in slots),
+                len(slots),
+                _LENGTHS[slots[-1]],
+                max(i, n - 1) + b,
+                range(b, b + n),
+            )
+            for n, slots in enumerate(row)
+        )
+        for i, row in enumerate(rows)
+    )
+    for b, rows in enumerate(_SLOTS_OF)
+)
+# _PIECES[base]: the pieces of every filter by (i, n); and for each i but the last, by the
+# length of what a layout split at ".Name" has between filter i's Name and the next one's:
+# its Values, then "\x01Filters.<i + 1>".
+_PIECES = tuple(
+    (
+        {(i, n): piece for i, row in enumerate(pieces) for n, piece in enumerate(row)},
+        tuple(
+            {
+                len(piece[0]) - len(f"\x01{_KEY_AT[name]}") + len(f"\x01Filters.{i + b + 1}"): piece
+                for piece in row
+            }
+            for i, (name, row) in enumerate(zip(_NAMES[b:-1], pieces, strict=False))
+        ),
+    )
+    for b, pieces in enumerate(_PIECE_OF)
+)
 _NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), (), ())
 _HEAD_LONGEST = max(map(len, _HEAD))
 # _AFTER[p][k]: the values after position p of a filter of k keys (its Values after its Name).

@@ -17,6 +17,7 @@ from describe_images import (
     DescribeImagesRequest,
     Filter,
     RequestError,
+    UsageError,
     WireLimits,
     _encode,
     encode_query,
@@ -343,3 +344,26 @@ def test_the_fast_writer_honours_the_value_cap() -> None:
         assert found in (None, _slow_query(request, 0))
     subclassed = DescribeImagesRequest(image_ids=(_Text("img-pmqg1cw7"),))
     assert _encode._written(subclassed, 0, DEFAULT_LIMITS) == _slow_query(subclassed, 0)
+
+
+@pytest.mark.parametrize("base", [0, 1])
+def test_encode_query_takes_the_fast_writer(
+    base: Literal[0, 1], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = DescribeImagesRequest(
+        filters=(Filter("image-name", ("Ubuntu 22.04/x86",)),), offset=0, limit=10
+    )
+    expected = _slow_query(request, base)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("encode_request called")
+
+    monkeypatch.setattr(_encode, "encode_request", refuse)
+    assert encode_query(request, base) == expected
+    assert encode_query(request, base=base) == expected
+
+
+@pytest.mark.parametrize("base", [True, False, 2, -1, 1.0, "0", None])
+def test_encode_query_refuses_a_base_that_is_not_0_or_1(base: object) -> None:
+    with pytest.raises(UsageError, match="base must be 0 or 1"):
+        encode_query(DescribeImagesRequest(), base)  # type: ignore[arg-type]
