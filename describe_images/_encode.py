@@ -58,11 +58,10 @@ def encode_request(
         pairs.append((name_key, item.name))
         values = item.values
         pairs += zip(keys, values, strict=False)
-        if len(values) > len(keys):
-            pairs += [
-                (f"Filters.{i + base}.Values.{j + base}", values[j])
-                for j in range(len(keys), len(values))
-            ]
+        pairs += [
+            (f"Filters.{i + base}.Values.{j + base}", values[j])
+            for j in range(len(keys), len(values))
+        ]
     # value_problems checked that Offset and Limit have few enough digits to convert.
     if request.offset is not None:
         pairs.append(("Offset", int.__repr__(request.offset)))

@@ -156,14 +156,16 @@ _Getter = Callable[[Sequence[Any]], tuple[Any, ...]]
 
 
 def _getter(positions: Sequence[int | slice]) -> _Getter:
-    """A callable giving the items (or slices) at ``positions`` as a tuple (in C, via
-    itemgetter)."""
+    """A callable giving the items (or slices) at one or more ``positions`` as a tuple (in
+    C, via itemgetter)."""
     if len(positions) > 1:
         return itemgetter(*positions)
-    if positions:
-        (only,) = positions
-        return lambda flat: (flat[only],)
-    return lambda flat: ()
+    (only,) = positions
+    return lambda flat: (flat[only],)
+
+
+def _nothing(flat: Sequence[Any]) -> tuple[()]:
+    return ()
 
 
 # --- the key table as sort keys ------------------------------------------------------------
@@ -221,6 +223,8 @@ def _in_order_values(flat: Sequence[str]) -> tuple[str, ...]:
 
 # The values of a layout whose keys are in slot order: every second item, as they are.
 _IN_ORDER: _Getter = _in_order_values
+# Where the value of the key at i is in the flat list (a layout has each slot once at most).
+_VALUE_AT = range(1, 2 * len(_KEY_AT), 2)
 
 # --- layouts in the encoder's order, recognised whole ----------------------------------------
 # The encoder's layout (spec/README.md §2.7) is the head, a run of ImageIds, one piece per
@@ -342,7 +346,7 @@ class Plan:
         )
 
 
-_NOTHING = _getter(())
+_NOTHING: _Getter = _nothing  # the parts a layout has none of
 
 
 @lru_cache(maxsize=256)
@@ -374,8 +378,7 @@ def _in_order(layout: str) -> Plan | None:
     # they are counted), the IDs before the first Name.
     by_count, by_length = _PIECES[base]
     parts = layout.split(".Name")
-    if len(parts) - 2 > len(by_length):
-        return None  # more filters than the table has
+    # (More filters than the table has: the last has no piece, whatever map takes.)
     filters = list(map(dict.get, by_length, map(len, parts[1:-1])))
     if len(parts) > 1:
         filters.append(by_count.get((len(parts) - 2, parts[-1].count(".Values."))))
@@ -431,9 +434,9 @@ def _any_order(layout: str) -> Plan | None:
     getter = _IN_ORDER
     if slots != sent:
         order = sorted(range(len(sent)), key=sent.__getitem__)
-        getter = _getter(list(map(range(1, 2 * len(sent), 2).__getitem__, order)))
+        getter = _getter(list(map(_VALUE_AT.__getitem__, order)))
     start, end = bisect_left(slots, _IMAGES), bisect_left(slots, _FILTERS)
-    tail = bisect_left(slots, _SCALARS, end)
+    tail = bisect_left(slots, _SCALARS)
     scalars = slots[:start] + slots[tail:]
     names = tuple(map(_KEY_AT.__getitem__, scalars))
     found = Plan(len(keys), getter, names, start, tail)
