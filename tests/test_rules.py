@@ -279,6 +279,7 @@ FULL = DescribeImagesRequest(
         DescribeImagesRequest(),
         DescribeImagesRequest(filters=(Filter("image-name", ()),), offset=0),
         DescribeImagesRequest(common=CommonParams(action="Other", token="")),
+        DescribeImagesRequest(offset=2**63 - 1, limit=-(10**30)),
         DescribeImagesRequest(filters=(Filter("image-name", ("a b/c%d~e+f",)),)),
         DescribeImagesRequest(filters=(Filter("image-name", ("a=b&c",)),)),  # "=" and "&"
         DescribeImagesRequest(filters=(Filter("image-name", ("中文 名",)),)),  # many bytes
@@ -310,8 +311,8 @@ def _with(value: _T, field: str, given: object) -> _T:
         replace(FULL, image_ids=(*FULL.image_ids, "img-00000102")),  # past the key table
         replace(FULL, filters=(*FULL.filters, Filter("n", ("v",)))),
         replace(FULL, filters=(Filter("n", ("v",) * (MAX_FILTER_VALUES + 2)),)),
-        DescribeImagesRequest(offset=10**18),  # an integer the writer does not convert
-        DescribeImagesRequest(limit=-(10**18)),
+        DescribeImagesRequest(offset=10**5000),  # too many digits to convert
+        DescribeImagesRequest(limit=-(10**5000)),
         DescribeImagesRequest(limit=True),
         _with(DescribeImagesRequest(), "image_ids", ["img-pmqg1cw7"]),  # a list
         _with(DescribeImagesRequest(), "filters", [Filter("n", ("v",))]),
