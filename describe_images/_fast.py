@@ -156,14 +156,16 @@ _Getter = Callable[[Sequence[Any]], tuple[Any, ...]]
 
 
 def _getter(positions: Sequence[int | slice]) -> _Getter:
-    """A callable giving the items (or slices) at ``positions`` as a tuple (in C, via
-    itemgetter)."""
+    """A callable giving the items (or slices) at one or more ``positions`` as a tuple (in
+    C, via itemgetter)."""
     if len(positions) > 1:
         return itemgetter(*positions)
-    if positions:
-        (only,) = positions
-        return lambda flat: (flat[only],)
-    return lambda flat: ()
+    (only,) = positions
+    return lambda flat: (flat[only],)
+
+
+def _nothing(flat: Sequence[Any]) -> tuple[()]:
+    return ()
 
 
 # --- the key table as sort keys ------------------------------------------------------------
@@ -221,6 +223,8 @@ def _in_order_values(flat: Sequence[str]) -> tuple[str, ...]:
 
 # The values of a layout whose keys are in slot order: every second item, as they are.
 _IN_ORDER: _Getter = _in_order_values
+# Where the value of the key at i is in the flat list (a layout has each slot once at most).
+_VALUE_AT = range(1, 2 * len(_KEY_AT), 2)
 
 # --- layouts in the encoder's order, recognised whole ----------------------------------------
 # The encoder's layout (spec/README.md §2.7) is the head, a run of ImageIds, one piece per
@@ -237,39 +241,58 @@ _ID_END = tuple(
     for b in (0, 1)
 )
 # A filter's piece: filter i (sent as i + base) with its Name and n Values from base, each
-# key after a "\x01": its text, n, how many keys it has, the length of its longest (its last).
-_Piece = tuple[str, int, int, int]
+# key after a "\x01": its text, how many keys it has, the length of its longest (its last),
+# its largest index, the indexes of its Values.
+_Piece = tuple[str, int, int, int, range]
 
 
-def _pieces(base: int) -> tuple[dict[tuple[int, int], _Piece], tuple[dict[int, _Piece], ...]]:
-    """The pieces of every filter, by (i, n); and for each i but the last, by the length of
-    what a layout split at ".Name" has between filter i's Name and the next one's: its
-    Values, then "\x01Filters.<i + 1>"."""
-    by_count: dict[tuple[int, int], _Piece] = {}
-    by_length: list[dict[int, _Piece]] = []
-    for i, name in enumerate(_NAMES[base:]):
-        if name + _FIELDS < _SCALARS:  # a next filter in the table
-            by_length.append({})
-        for n in range(_FIELDS - base):
-            slots = (name, *range(name + 1 + base, name + 1 + base + n))
-            text = "".join(f"\x01{_KEY_AT[slot]}" for slot in slots)
-            piece = (text, n, 1 + n, _LENGTHS[slots[-1]])
-            by_count[i, n] = piece
-            if name + _FIELDS < _SCALARS:
-                values = text[1 + len(_KEY_AT[name]) :]
-                between = f"{values}\x01{_KEY_AT[name + _FIELDS].removesuffix('.Name')}"
-                by_length[i][len(between)] = piece
-    return by_count, tuple(by_length)
-
-
-_PIECES = (_pieces(0), _pieces(1))
-# value_index of a filter: _RANGES[base][count], the indexes of count values from base.
-_NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), ())
+# The slots of filter i's Name and of n Values from base: _SLOTS_OF[base][i][n].
+_SLOTS_OF = tuple(
+    tuple(
+        tuple((name, *range(name + 1 + b, name + 1 + b + n)) for n in range(_FIELDS - b))
+        for name in _NAMES[b:]
+    )
+    for b in (0, 1)
+)
+# Its piece.
+_PIECE_OF = tuple(
+    tuple(
+        tuple(
+            (
+                "".join(f"\x01{_KEY_AT[slot]}" for slot in slots),
+                len(slots),
+                _LENGTHS[slots[-1]],
+                max(i, n - 1) + b,
+                range(b, b + n),
+            )
+            for n, slots in enumerate(row)
+        )
+        for i, row in enumerate(rows)
+    )
+    for b, rows in enumerate(_SLOTS_OF)
+)
+# _PIECES[base]: the pieces of every filter by (i, n); and for each i but the last, by the
+# length of what a layout split at ".Name" has between filter i's Name and the next one's:
+# its Values, then "\x01Filters.<i + 1>".
+_PIECES = tuple(
+    (
+        {(i, n): piece for i, row in enumerate(pieces) for n, piece in enumerate(row)},
+        tuple(
+            {
+                len(piece[0]) - len(f"\x01{_KEY_AT[name]}") + len(f"\x01Filters.{i + b + 1}"): piece
+                for piece in row
+            }
+            for i, (name, row) in enumerate(zip(_NAMES[b:-1], pieces, strict=False))
+        ),
+    )
+    for b, pieces in enumerate(_PIECE_OF)
+)
+_NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), (), ())
 _HEAD_LONGEST = max(map(len, _HEAD))
-# _AFTER[p][n]: the n values after position p (a filter's Values after its Name).
-_AFTER = tuple(tuple(slice(p + 1, p + 1 + n) for n in range(_FIELDS)) for p in range(len(_KEY_AT)))
-_RANGES = tuple(tuple(range(b, b + count) for count in range(_FIELDS)) for b in (0, 1))
-_TAIL_RANK = {name: rank for rank, name in enumerate(_TAIL)}
+# _AFTER[p][k]: the values after position p of a filter of k keys (its Values after its Name).
+_AFTER = tuple(tuple(slice(p + 1, p + k) for k in range(_FIELDS + 1)) for p in range(len(_KEY_AT)))
+# The tail keys after a layout's filters: each at most once, in their order.
+_TAIL_RE = re.compile("".join(f"(?:\x01{name})?" for name in _TAIL))
 
 
 class Plan:
@@ -323,7 +346,7 @@ class Plan:
         )
 
 
-_NOTHING = _getter(())
+_NOTHING: _Getter = _nothing  # the parts a layout has none of
 
 
 @lru_cache(maxsize=256)
@@ -355,8 +378,7 @@ def _in_order(layout: str) -> Plan | None:
     # they are counted), the IDs before the first Name.
     by_count, by_length = _PIECES[base]
     parts = layout.split(".Name")
-    if len(parts) - 2 > len(by_length):
-        return None  # more filters than the table has
+    # (More filters than the table has: the last has no piece, whatever map takes.)
     filters = list(map(dict.get, by_length, map(len, parts[1:-1])))
     if len(parts) > 1:
         filters.append(by_count.get((len(parts) - 2, parts[-1].count(".Values."))))
@@ -364,16 +386,13 @@ def _in_order(layout: str) -> Plan | None:
     ends = _ID_END[base]
     if None in filters or ids >= len(ends):
         return None  # not that shape, or more IDs, filters or values than the table has
-    texts, counts, sizes, lengths = zip(*filters, strict=True) if filters else _NO_FILTERS
+    texts, sizes, lengths, tops, value_index = (
+        zip(*filters, strict=True) if filters else _NO_FILTERS
+    )
     prefix = "".join((_HEAD_TEXT, _ID_TEXT[base][: ends[ids]], *texts))
-    if not layout.startswith(prefix):
+    if not layout.startswith(prefix) or not _TAIL_RE.fullmatch(layout, len(prefix)):
         return None
-    # What follows is tail keys, each once, in their order.
-    rest = layout[len(prefix) :].split("\x01")
-    names = rest[1:]
-    ranks = list(map(_TAIL_RANK.get, names))
-    if rest[0] or None in ranks or ranks != sorted(set(ranks)):  # type: ignore[type-var]
-        return None
+    names = layout[len(prefix) :].split("\x01")[1:]
     start = len(_HEAD) + ids  # the first Name's position among the values
     tail = start + sum(sizes)
     found = Plan(tail + len(names), _IN_ORDER, (*_HEAD, *names), len(_HEAD), tail)
@@ -384,15 +403,15 @@ def _in_order(layout: str) -> Plan | None:
         found.image_index = range(base, base + ids)
         longest = max(longest, _LENGTHS[_IMAGES + base + ids - 1])
         depth, top = 2, base + ids - 1
-    if counts:
+    if sizes:
         # Each filter's Name, then its Values: the Names where the filters start.
         names_at = list(accumulate(sizes, initial=start))[:-1]
         found.names = _getter(names_at)
-        found.value_lists = _getter(list(map(getitem, _getter(names_at)(_AFTER), counts)))
-        found.filter_index = range(base, base + len(counts))
-        found.value_index = _getter(counts)(_RANGES[base])
-        depth = 4 if tail - start > len(counts) else 3
-        top = max(top, base + len(counts) - 1, base + max(counts) - 1)
+        found.value_lists = _getter(list(map(getitem, _getter(names_at)(_AFTER), sizes)))
+        found.filter_index = range(base, base + len(sizes))
+        found.value_index = value_index
+        depth = 4 if tail - start > len(sizes) else 3
+        top = max((top, *tops))
     found.needs = (longest, depth, top)
     return found
 
@@ -415,9 +434,9 @@ def _any_order(layout: str) -> Plan | None:
     getter = _IN_ORDER
     if slots != sent:
         order = sorted(range(len(sent)), key=sent.__getitem__)
-        getter = _getter(list(map(range(1, 2 * len(sent), 2).__getitem__, order)))
+        getter = _getter(list(map(_VALUE_AT.__getitem__, order)))
     start, end = bisect_left(slots, _IMAGES), bisect_left(slots, _FILTERS)
-    tail = bisect_left(slots, _SCALARS, end)
+    tail = bisect_left(slots, _SCALARS)
     scalars = slots[:start] + slots[tail:]
     names = tuple(map(_KEY_AT.__getitem__, scalars))
     found = Plan(len(keys), getter, names, start, tail)

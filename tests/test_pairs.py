@@ -598,3 +598,40 @@ def test_write_pairs_by_replacing_and_by_table_agree(distinct: int) -> None:
     chosen = "".join(["%", "+", " ", *(c for c in specials if c not in "%+ ")][:distinct])
     pairs = [("k" + chosen[:2], f"a{chosen}%41{chosen}"), ("Filters.0.Values.0", "x")]
     assert _pairs.write_pairs(pairs) == urllib.parse.urlencode(pairs)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Action", "Filters.0.Values.0", "ImageIds.10"]),
+            st.lists(st.one_of(ESCAPED_FRAGMENTS, any_text(4)), max_size=8).map("".join),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_a_query_joined_with_its_separators_is_escaped_as_urlencode_escapes(
+    pairs: list[tuple[str, str]],
+) -> None:
+    # The encoder's writer: unreserved keys, the text's bytes to escape given.
+    pairs = [(k, v) for k, v in pairs if not has_control(v) and is_utf8(v)]
+    text = "".join(v for _, v in pairs).encode("utf-8")
+    escaped = set(text.translate(None, _pairs.UNRESERVED))
+    assert escaped == {b for b in text if not (chr(b).isascii() and chr(b).isalnum())} - set(
+        b"_.-~"
+    )
+    expected = urllib.parse.urlencode(pairs)
+    joined = "\x01".join(f"{k}\x00{v}" for k, v in pairs).encode("utf-8")
+    assert _pairs.write_joined(joined, escaped) == expected
+    if len(escaped) <= _pairs.MAX_PASSES and not escaped & set(b"=&"):
+        assert _pairs.escape_query("&".join(f"{k}={v}" for k, v in pairs), escaped) == expected
+
+
+@pytest.mark.parametrize("distinct", [0, 1, 2, _pairs.MAX_PASSES])
+def test_escape_query_replaces_each_byte_to_escape(distinct: int) -> None:
+    chosen = "".join(["%", " ", "+", "/", "é", *"!\"#$'()*,:;<>?@["][:distinct])
+    value = f"a{chosen}b{chosen}%41 "
+    escaped = set(value.encode("utf-8").translate(None, _pairs.UNRESERVED))
+    assert _pairs.escape_query(f"Action={value}&ImageIds.0={value}", escaped) == (
+        urllib.parse.urlencode([("Action", value), ("ImageIds.0", value)])
+    )

@@ -17,6 +17,7 @@ from describe_images import (
     DescribeImagesRequest,
     Filter,
     RequestError,
+    UsageError,
     WireLimits,
     _encode,
     encode_query,
@@ -278,6 +279,7 @@ FULL = DescribeImagesRequest(
         DescribeImagesRequest(),
         DescribeImagesRequest(filters=(Filter("image-name", ()),), offset=0),
         DescribeImagesRequest(common=CommonParams(action="Other", token="")),
+        DescribeImagesRequest(offset=2**63 - 1, limit=-(10**30)),
         DescribeImagesRequest(filters=(Filter("image-name", ("a b/c%d~e+f",)),)),
         DescribeImagesRequest(filters=(Filter("image-name", ("a=b&c",)),)),  # "=" and "&"
         DescribeImagesRequest(filters=(Filter("image-name", ("中文 名",)),)),  # many bytes
@@ -309,8 +311,8 @@ def _with(value: _T, field: str, given: object) -> _T:
         replace(FULL, image_ids=(*FULL.image_ids, "img-00000102")),  # past the key table
         replace(FULL, filters=(*FULL.filters, Filter("n", ("v",)))),
         replace(FULL, filters=(Filter("n", ("v",) * (MAX_FILTER_VALUES + 2)),)),
-        DescribeImagesRequest(offset=10**18),  # an integer the writer does not convert
-        DescribeImagesRequest(limit=-(10**18)),
+        DescribeImagesRequest(offset=10**5000),  # too many digits to convert
+        DescribeImagesRequest(limit=-(10**5000)),
         DescribeImagesRequest(limit=True),
         _with(DescribeImagesRequest(), "image_ids", ["img-pmqg1cw7"]),  # a list
         _with(DescribeImagesRequest(), "filters", [Filter("n", ("v",))]),
@@ -343,3 +345,26 @@ def test_the_fast_writer_honours_the_value_cap() -> None:
         assert found in (None, _slow_query(request, 0))
     subclassed = DescribeImagesRequest(image_ids=(_Text("img-pmqg1cw7"),))
     assert _encode._written(subclassed, 0, DEFAULT_LIMITS) == _slow_query(subclassed, 0)
+
+
+@pytest.mark.parametrize("base", [0, 1])
+def test_encode_query_takes_the_fast_writer(
+    base: Literal[0, 1], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = DescribeImagesRequest(
+        filters=(Filter("image-name", ("Ubuntu 22.04/x86",)),), offset=0, limit=10
+    )
+    expected = _slow_query(request, base)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("encode_request called")
+
+    monkeypatch.setattr(_encode, "encode_request", refuse)
+    assert encode_query(request, base) == expected
+    assert encode_query(request, base=base) == expected
+
+
+@pytest.mark.parametrize("base", [True, False, 2, -1, 1.0, "0", None])
+def test_encode_query_refuses_a_base_that_is_not_0_or_1(base: object) -> None:
+    with pytest.raises(UsageError, match="base must be 0 or 1"):
+        encode_query(DescribeImagesRequest(), base)  # type: ignore[arg-type]
