@@ -702,3 +702,33 @@ def test_encode_json_reads_the_caller_limits() -> None:
     with pytest.raises(RequestError) as info:
         encode_json(request, limits=WireLimits(max_value_length=14))  # Action: 14 characters
     assert [(v.reason, v.path) for v in info.value.violations] == [("too-large", "ImageIds.0")]
+
+
+@pytest.mark.parametrize(
+    ("members", "request_"),
+    [
+        ({}, DescribeImagesRequest()),
+        ({"ImageIds": ["img-1"], "Offset": 0, "Limit": 5},
+         DescribeImagesRequest(image_ids=("img-1",), offset=0, limit=5)),
+        ({"ImageIds": []}, DescribeImagesRequest()),
+        ({"Filters": [{"Name": "image-name", "Values": ["a", "b"]}]},
+         DescribeImagesRequest(filters=(Filter("image-name", ("a", "b")),))),
+        ({"Filters": [{"Values": ["x"]}]}, DescribeImagesRequest(filters=(Filter("", ("x",)),))),
+        ({"Filters": [{"Name": "n"}]}, DescribeImagesRequest(filters=(Filter("n"),))),
+        ({"Filters": [{"Name": "n", "Values": []}]}, DescribeImagesRequest(filters=(Filter("n"),))),
+    ],
+)  # fmt: skip
+def test_the_typed_path_takes_every_well_typed_body(
+    members: dict[str, object], request_: DescribeImagesRequest
+) -> None:
+    # The fast path is taken (from_dict is not called) and builds from_dict's request.
+    assert _json.typed_request(members) == request_ == DescribeImagesRequest.from_dict(members)
+
+
+def test_a_well_typed_body_never_calls_from_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("from_dict was called")
+
+    monkeypatch.setattr(DescribeImagesRequest, "from_dict", refuse)
+    body = '{"ImageIds": ["img-pmqg1cw7"], "Offset": 0, "Limit": 5}'
+    assert decode_json_request(body).limit == 5
