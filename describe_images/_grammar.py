@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Union
 
-from ._errors import Violation, violation
+from ._errors import UsageError, Violation, violation
 
 Node = Union[str, "list[Node]", "dict[str, Node]"]
 Pairs = list[tuple[str, str]]
@@ -36,7 +36,10 @@ SAFE_RE = re.compile(r"[A-Za-z0-9_.~-]*\Z")
 
 @dataclass(frozen=True)
 class WireLimits:
-    """Caps on what the codec will look at; each is checked before the work it bounds."""
+    """Caps on what the codec will look at; each is checked before the work it bounds.
+
+    Each is a positive int; anything else is a :class:`UsageError` (a ``ValueError``).
+    """
 
     max_query_bytes: int = 65_536
     max_pairs: int = 512
@@ -49,7 +52,21 @@ class WireLimits:
         for field in fields(self):
             value = getattr(self, field.name)
             if type(value) is not int or value < 1:
-                raise ValueError(f"WireLimits.{field.name} must be a positive int, not {value!r}")
+                raise UsageError(
+                    f"WireLimits.{field.name} must be a positive int, not {_argument(value)}"
+                )
+
+
+def _argument(value: object) -> str:
+    # A misused argument shown without a conversion that can fail or bloat the message: a
+    # huge int has no decimal form past Python's 4,300-digit limit.
+    if type(value) is int and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
+    if type(value) is str:
+        return quoted(value)
+    if type(value) in (int, float, bool) or value is None:
+        return repr(value)
+    return type(value).__name__
 
 
 DEFAULT_LIMITS = WireLimits()

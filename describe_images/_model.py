@@ -462,8 +462,8 @@ class _FromDict:
                 continue
             name = item.get("Name", "")
             if not isinstance(name, str):
+                # Reported: no request is built, so the Filter below is never looked at.
                 self.problems.append(_wrong_json(f"{path}.Name", "a string", name))
-                name = ""
             values = self._strings(item.get("Values"), f"{path}.Values")
             for key in item:
                 if key not in ("Name", "Values"):

@@ -592,7 +592,8 @@ def tc3_sign(
         secret_id=secret_id, secret_key=secret_key, service=service,
     )  # fmt: skip
     headers.append(("Authorization", authorization))
-    return Tc3Call(method, host, _text("path", path), query, tuple(headers), payload)
+    # tc3_authorization checked that path is a str.
+    return Tc3Call(method, host, path, query, tuple(headers), payload)
 
 
 # --- verification --------------------------------------------------------------------------

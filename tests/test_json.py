@@ -564,3 +564,171 @@ def test_hostile_bodies_take_linear_time(body: str) -> None:
 def test_errors_are_library_errors() -> None:
     with pytest.raises(DescribeImagesError):
         decode_json_request(b"\x00")
+
+
+# --- pinned details (from mutation runs) -------------------------------------------------------
+
+
+def test_a_body_that_is_not_bytes_or_text_is_refused_at_the_root() -> None:
+    assert found(5) == [("InvalidParameter", "wrong-type", "")]
+    view = memoryview(b"{}")
+    view.release()
+    assert found(view) == [("InvalidParameter", "wrong-type", "")]
+
+
+def test_bytes_over_the_cap_name_their_size() -> None:
+    limits = WireLimits(max_query_bytes=3)
+    for body in (b"{ } ", bytearray(b"{ } "), memoryview(b"{ } ")):
+        assert messages(body, limits=limits) == [
+            "the body is 4 bytes; at most 3 are allowed (max_query_bytes)"
+        ]
+
+
+def test_text_of_exactly_the_cap_in_characters_is_measured_in_bytes() -> None:
+    body = '{"Zz": "\u00e9"}'  # 11 characters, 12 bytes
+    assert len(body) == 11
+    assert messages(body, limits=WireLimits(max_query_bytes=11)) == [
+        "the body is 12 bytes; at most 11 are allowed (max_query_bytes)"
+    ]
+    assert found(body, limits=WireLimits(max_query_bytes=12)) == [
+        ("UnknownParameter", "unknown-parameter", "Zz")
+    ]
+
+
+def test_an_interpreter_without_an_int_digit_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Python 3.10 has no sys.get_int_max_str_digits: there is no limit, and the caps alone
+    # decide what is converted.
+    monkeypatch.delattr(sys, "get_int_max_str_digits", raising=False)
+    assert decode_json_request('{"Offset": 5}').offset == 5
+    digits = "9" * 4096
+    assert found(f'{{"Offset": {digits}}}') == [
+        ("InvalidParameterValue", "invalid-offset", "Offset")
+    ]
+    assert found(f'{{"Offset": {digits}9}}') == [("InvalidParameter", "too-large", "Offset")]
+
+
+def test_a_negative_integer_is_counted_without_its_sign() -> None:
+    # max_value_length above 4,185: the digit cap (4,185) is what decides, the sign apart.
+    limits = WireLimits(max_value_length=10_000)
+    negative = "-" + "1" * 4185
+    assert found(f'{{"Offset": {negative}}}', limits=limits) == [
+        ("InvalidParameterValue", "invalid-offset", "Offset")
+    ]
+    assert messages(f'{{"Offset": {negative}1}}', limits=limits) == [
+        "Offset is an integer of 4186 digits; at most 4185 are allowed (max_value_length)"
+    ]
+
+
+def test_a_stack_too_deep_for_the_parser_message() -> None:
+    limits = WireLimits(max_depth=10**6, max_query_bytes=10**7)
+    body = "[" * 200_000 + "]" * 200_000
+    assert messages(body, limits=limits) == [
+        "the body nests deeper than this server can read (max_depth)"
+    ]
+
+
+def test_top_level_values_are_named_by_their_path() -> None:
+    long = "1" * 5000
+    assert messages(long) == [
+        "the body is an integer of 5000 digits; at most 4096 are allowed (max_value_length)"
+    ]
+    assert found(f"[1, {long}]") == [("InvalidParameter", "too-large", "1")]
+    assert found(f'{{"Zz": [{long}]}}') == [("InvalidParameter", "too-large", "Zz.0")]
+
+
+def test_every_bad_member_name_is_reported_once() -> None:
+    # Each member gets at most one violation; a bad name does not stop the walk.
+    assert found('{"A\\u0007": 1, "B\\u0007": 2}') == [
+        ("InvalidParameter", "control-character", "A\x07"),
+        ("InvalidParameter", "control-character", "B\x07"),
+    ]
+    assert found('{"A\\u0007": 1, "A\\u0007": 2}') == [
+        ("InvalidParameter", "control-character", "A\x07"),
+        ("InvalidParameter", "control-character", "A\x07"),
+    ]
+    assert found('{"\\udc80": 1, "\\udc80": [' + "1" * 5000 + "]}") == [
+        ("InvalidParameter", "bad-utf8", "\\udc80"),
+        ("InvalidParameter", "bad-utf8", "\\udc80"),
+    ]
+
+
+def test_an_unknown_dotted_member_gets_its_suggestion() -> None:
+    assert messages('{"filter.0": 1}') == ["unknown parameter filter.0; did you mean Filters.0?"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"ImageIds": [1]}', "ImageIds.0 must be a string, not a number"),
+        ('{"ImageIds": ["img-1", true]}', "ImageIds.1 must be a string, not a bool"),
+        ('{"Offset": "1"}', "Offset must be an integer, not a string"),
+        ('{"Limit": "1"}', "Limit must be an integer, not a string"),
+        ('{"Limit": 1, "Offset": null}', "Offset must be an integer, not a null"),
+        ('{"Filters": [{"Name": 5, "Values": ["x"]}]}',
+         "Filters.0.Name must be a string, not a number"),
+        ('{"Filters": [{"Name": "image-name", "Values": [5]}]}',
+         "Filters.0.Values.0 must be a string, not a number"),
+    ],
+)  # fmt: skip
+def test_a_wrong_type_is_named_in_json_terms(body: str, message: str) -> None:
+    assert messages(body) == [message]
+
+
+def test_problems_of_one_rank_come_in_document_order() -> None:
+    body = '{"Filters": [{"Name": "image-name", "Values": ["\\u0001"]}], "ImageIds": ["\\u0002"]}'
+    assert found(body) == [
+        ("InvalidParameter", "control-character", "Filters.0.Values.0"),
+        ("InvalidParameter", "control-character", "ImageIds.0"),
+    ]
+
+
+def test_the_body_text_is_checked_before_the_header_parameters() -> None:
+    # Stage 2 (the body's types and text) failing stops there: the common parameters are
+    # checked with the rules, in stage 3 (spec/README.md §2.10).
+    common = CommonParams(region="\x00")
+    assert found('{"ImageIds": ["\\u0001"]}', common=common) == [
+        ("InvalidParameter", "control-character", "ImageIds.0")
+    ]
+    assert found('{"ImageIds": ["img-pmqg1cw7"]}', common=common) == [
+        ("InvalidParameter", "control-character", "Region")
+    ]
+
+
+def test_encode_json_reads_the_caller_limits() -> None:
+    request = DescribeImagesRequest(image_ids=("img-" + "a" * 11,))  # 15 characters
+    assert encode_json(request, limits=WireLimits(max_value_length=15)) == (
+        b'{"ImageIds": ["img-aaaaaaaaaaa"]}'
+    )
+    with pytest.raises(RequestError) as info:
+        encode_json(request, limits=WireLimits(max_value_length=14))  # Action: 14 characters
+    assert [(v.reason, v.path) for v in info.value.violations] == [("too-large", "ImageIds.0")]
+
+
+@pytest.mark.parametrize(
+    ("members", "request_"),
+    [
+        ({}, DescribeImagesRequest()),
+        ({"ImageIds": ["img-1"], "Offset": 0, "Limit": 5},
+         DescribeImagesRequest(image_ids=("img-1",), offset=0, limit=5)),
+        ({"ImageIds": []}, DescribeImagesRequest()),
+        ({"Filters": [{"Name": "image-name", "Values": ["a", "b"]}]},
+         DescribeImagesRequest(filters=(Filter("image-name", ("a", "b")),))),
+        ({"Filters": [{"Values": ["x"]}]}, DescribeImagesRequest(filters=(Filter("", ("x",)),))),
+        ({"Filters": [{"Name": "n"}]}, DescribeImagesRequest(filters=(Filter("n"),))),
+        ({"Filters": [{"Name": "n", "Values": []}]}, DescribeImagesRequest(filters=(Filter("n"),))),
+    ],
+)  # fmt: skip
+def test_the_typed_path_takes_every_well_typed_body(
+    members: dict[str, object], request_: DescribeImagesRequest
+) -> None:
+    # The fast path is taken (from_dict is not called) and builds from_dict's request.
+    assert _json.typed_request(members) == request_ == DescribeImagesRequest.from_dict(members)
+
+
+def test_a_well_typed_body_never_calls_from_dict(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("from_dict was called")
+
+    monkeypatch.setattr(DescribeImagesRequest, "from_dict", refuse)
+    body = '{"ImageIds": ["img-pmqg1cw7"], "Offset": 0, "Limit": 5}'
+    assert decode_json_request(body).limit == 5

@@ -509,6 +509,11 @@ def test_shown_quotes_what_it_shows_not_the_whole_value() -> None:
     assert shown("x" * 50 + "'") == "'" + "x" * 36 + "..."
     assert shown("x" * 38) == "'" + "x" * 38 + "'"
     assert shown("x" * 39) == "'" + "x" * 36 + "..."
+    # repr sees the first width + 1 characters (all a cut needs): a quote among them picks
+    # the other quote, one after them does not.
+    assert shown("x" * 39 + "'") == '"' + "x" * 36 + "..."
+    assert shown("x" * 40 + "'") == '"' + "x" * 36 + "..."
+    assert shown("x" * 41 + "'") == "'" + "x" * 36 + "..."
 
 
 def test_suggest_handles_a_key_of_two_segments() -> None:
@@ -540,6 +545,10 @@ def test_from_dict_counts_integer_digits_with_the_callers_limits() -> None:
     assert [(v.code, v.reason, v.path) for v in info.value.violations] == [
         ("InvalidParameter", "too-large", "Timestamp")
     ]
+    assert info.value.violations[0].message == (
+        "Timestamp is an integer of more than 19 digits; at most 19 characters are allowed "
+        "(max_value_length)"
+    )
 
 
 @pytest.mark.parametrize("base", [0, 1])

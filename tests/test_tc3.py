@@ -990,3 +990,274 @@ def test_a_method_path_or_query_a_canonical_request_cannot_carry_is_refused() ->
         ("InvalidParameter", "control-character", ""),
         ("InvalidParameter", "bad-utf8", ""),
     ]
+
+
+# --- pinned details (from mutation runs) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "message"),
+    [
+        ("tc3_string_to_sign", ("x", T, 5), "service must be a str, not int"),
+        ("tc3_string_to_sign", ("x", T, "\ud800"),
+         "canonical_request and service must be valid UTF-8 text"),
+        ("tc3_signing_key", (5, "2023-11-14"), "secret_key must be a str, not int"),
+        ("tc3_signing_key", ("k", "2023-11-14", 5), "service must be a str, not int"),
+        ("tc3_signing_key", ("k", "\ud800"), "date and service must be valid UTF-8 text"),
+    ],
+)  # fmt: skip
+def test_low_level_misuse_messages(name: str, args: tuple[Any, ...], message: str) -> None:
+    with pytest.raises(UsageError) as info:
+        getattr(LOOSE, name)(*args)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("name", ["token", "language", "request_client"])
+def test_tc3_sign_names_a_header_argument_of_the_wrong_type(name: str) -> None:
+    with pytest.raises(UsageError) as info:
+        LOOSE.tc3_sign(DescribeImagesRequest(), secret_id=SID, secret_key=KEY, **{name: 5})
+    assert str(info.value) == f"{name} must be a str, not int"
+
+
+def test_tc3_sign_raises_a_plain_request_error_for_a_rule() -> None:
+    # A WireError only when every problem is one the wire cannot carry.
+    with pytest.raises(RequestError) as info:
+        _sign(DescribeImagesRequest(limit=101), "GET")
+    assert type(info.value) is RequestError
+
+
+def _image_names(size: int) -> DescribeImagesRequest:
+    """A valid request whose GET query (without Action and Version) is ``size`` bytes:
+    10 image-name filters of 5 values, "n" repeated (each character one byte)."""
+    lengths = [1] * 50
+    shortest = DescribeImagesRequest(
+        filters=tuple(Filter("image-name", ("n",) * 5) for _ in range(10))
+    )
+    missing = size - len(_sign(shortest, "GET").query)
+    for i in range(50):
+        grow = min(missing, 4095)
+        lengths[i] += grow
+        missing -= grow
+    assert missing == 0
+    values = ["n" * length for length in lengths]
+    return DescribeImagesRequest(
+        filters=tuple(Filter("image-name", tuple(values[i : i + 5])) for i in range(0, 50, 5))
+    )
+
+
+def test_a_get_query_of_exactly_the_cap_is_sent() -> None:
+    request = _image_names(65_536)
+    call = _sign(request, "GET")
+    assert len(call.query) == 65_536
+    assert _verify(call) == SID
+    longer = _image_names(65_537)
+    with pytest.raises(WireError) as info:
+        _sign(longer, "GET")
+    assert info.value.message == (
+        "the query is 65537 bytes; at most 65536 are allowed (max_query_bytes)"
+    )
+
+
+def _by_hand(stamp: str, date: str, service: str = "cvm") -> list[tuple[str, str]]:
+    """Headers of a GET signed over ``stamp`` as sent and the scope ``date``/``service``,
+    whatever they are (tc3_sign refuses such a timestamp)."""
+    headers = {**_FORM, "X-TC-Timestamp": stamp}
+    canonical = tc3_canonical_request("GET", HOST, "/", "", headers, b"")
+    scope = f"{date}/{service}/tc3_request"
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    string = f"TC3-HMAC-SHA256\n{stamp}\n{scope}\n{digest}"
+    signature = SDK_SIGN.sign_tc3(KEY, date, service, string)
+    authorization = (
+        f"TC3-HMAC-SHA256 Credential={SID}/{scope}, SignedHeaders=content-type;host, "
+        f"Signature={signature}"
+    )
+    return [*headers.items(), ("Authorization", authorization)]
+
+
+def _refused_at(headers: list[tuple[str, str]], now: float) -> AuthError:
+    with pytest.raises(AuthError) as info:
+        tc3_verify("GET", HOST, "/", "", headers, b"", secrets={SID: KEY}.get, now=now)
+    return info.value
+
+
+def test_after_the_signature_messages_cut_the_timestamp_at_40_characters() -> None:
+    error = _refused_at(_by_hand("x" * 41, "2023-11-14"), T)
+    assert error.message == (
+        f"X-TC-Timestamp is {'x' * 40!r}; it must be an unsigned decimal integer (Unix seconds)"
+    )
+    padded = "0" * 31 + str(T)  # 41 characters, the value T
+    error = _refused_at(_by_hand(padded, "2023-11-15"), T)
+    assert error.message == (
+        f"the Credential's date 2023-11-15 is not the UTC date of X-TC-Timestamp {padded[:40]} "
+        "(2023-11-14)"
+    )
+
+
+def test_a_timestamp_after_9999_has_no_date() -> None:
+    stamp = str(MAX_TIMESTAMP + 1)
+    error = _refused_at(_by_hand(stamp, "9999-12-31"), MAX_TIMESTAMP + 1)
+    assert error.message == (
+        f"the Credential's date 9999-12-31 is not the UTC date of X-TC-Timestamp {stamp} "
+        "(after 9999-12-31)"
+    )
+
+
+def test_the_last_second_with_a_date_is_verified() -> None:
+    call = _sign(DescribeImagesRequest(), "GET", timestamp=MAX_TIMESTAMP)
+    assert "9999-12-31/cvm" in dict(call.headers)["Authorization"]
+    assert tc3_verify(
+        call.method, call.host, call.path, call.query, call.headers, call.body,
+        secrets={SID: KEY}.get, now=MAX_TIMESTAMP,
+    ) == SID  # fmt: skip
+
+
+def test_a_long_credential_service_is_cut_in_the_message() -> None:
+    call = _sign(DescribeImagesRequest(), "POST", service="a" * 41)
+    with pytest.raises(AuthError) as info:
+        _verify(call)
+    assert info.value.message == f"the Credential's service is {'a' * 40!r}, not 'cvm'"
+
+
+def test_make_tc3_verifier_checks_its_service() -> None:
+    with pytest.raises(UsageError) as info:
+        make_tc3_verifier({SID: KEY}, service=5)  # type: ignore[arg-type]  # on purpose
+    assert str(info.value) == "service must be a str, not int"
+    hook = make_tc3_verifier({SID: KEY}, max_skew=float("inf"), service="image")
+    call = _sign(DescribeImagesRequest(), "GET", service="image")
+    assert hook(call.method, call.host, call.path, call.query, call.headers, call.body) == SID
+
+
+_SCOPE = f"{SID}/2023-11-14/cvm/tc3_request"
+_HEX = "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        ("A" * 41 + " x", f"the Authorization algorithm is {'A' * 40!r}, not 'TC3-HMAC-SHA256'"),
+        ("TC3-HMAC-SHA256 " + "B" * 41,
+         f"the Authorization header has {'B' * 40!r} where Credential=, SignedHeaders= or "
+         "Signature= belongs"),
+        ("TC3-HMAC-SHA256 XSignature=a",
+         "the Authorization header has 'XSignature=a' where Credential=, SignedHeaders= or "
+         "Signature= belongs"),
+        (f"TC3-HMAC-SHA256 Credential=a=b, SignedHeaders=content-type;host, Signature={_HEX}",
+         "the Credential 'a=b' is not <SecretId>/<YYYY-MM-DD>/<service>/tc3_request"),
+        (f"TC3-HMAC-SHA256 Credential={_SCOPE}, SignedHeaders={'H' * 81}, Signature={_HEX}",
+         f"SignedHeaders {'H' * 80!r} are not lower-case header names in ascending order, "
+         "each once, joined by ';'"),
+        (f"TC3-HMAC-SHA256 Credential={_SCOPE}, SignedHeaders=content-type;host, Signature=x",
+         "the Signature is not 64 lower-case hex digits"),
+        (f"TC3-HMAC-SHA256 Credential={_SCOPE}, SignedHeaders=host;{'x' * 80}, Signature={_HEX}",
+         f"SignedHeaders must include 'content-type' (they are {'host;' + 'x' * 75!r})"),
+        (f"TC3-HMAC-SHA256 Credential={'A' * 65}/2023-11-14/cvm/tc3_request, "
+         f"SignedHeaders=content-type;host, Signature={_HEX}",
+         f"SecretId {'A' * 64!r} is not known"),
+        (f"TC3-HMAC-SHA256 Credential={_SCOPE}, SignedHeaders=content-type;host, Signature={_HEX}",
+         "the signature does not match the call (check the SecretKey, the method, host, path, "
+         "query, signed headers and body, and the credential scope)"),
+        ("", "the call is not signed: the Authorization header is missing or empty"),
+        ("x" * (MAX_HEADER_LENGTH + 1),
+         "the header 'authorization' is 8193 characters long; at most 8192 are allowed "
+         "(MAX_HEADER_LENGTH)"),
+    ],
+)  # fmt: skip
+def test_verification_messages(authorization: str, message: str) -> None:
+    headers = {**_FORM, "Authorization": authorization}
+    with pytest.raises(AuthError) as info:
+        tc3_verify("GET", HOST, "/", "", headers, b"", secrets={SID: KEY}.get, now=T)
+    assert [v.message for v in info.value.violations] == [message]
+
+
+def test_a_content_sha256_header_sent_twice_is_refused() -> None:
+    headers = [*_FORM.items(), ("X-TC-Content-SHA256", "a"), ("x-tc-content-sha256", "b")]
+    with pytest.raises(RequestError) as info:
+        tc3_canonical_request("GET", HOST, "/", "", headers, b"")
+    assert _errors(info.value) == [("InvalidParameter", "duplicate-key", "x-tc-content-sha256")]
+    call = _sign(DescribeImagesRequest(), "GET")
+    with pytest.raises(AuthError) as refused:
+        _verify(call, headers=[*call.headers, *headers[2:]])
+    assert _errors(refused.value) == [
+        ("InvalidParameter", "duplicate-key", "x-tc-content-sha256")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("position", "message"),
+    [(0, "method must be a str, not int"), (1, "host must be a str, not int"),
+     (3, "query must be a str, not int")],
+)  # fmt: skip
+def test_canonical_request_names_an_argument_of_the_wrong_type(position: int, message: str) -> None:
+    args: list[Any] = ["GET", HOST, "/", "", _FORM, b""]
+    args[position] = 5
+    with pytest.raises(UsageError) as info:
+        LOOSE.tc3_canonical_request(*args)
+    assert str(info.value) == message
+
+
+def test_tc3_verify_names_a_path_of_the_wrong_type() -> None:
+    with pytest.raises(UsageError) as info:
+        LOOSE.tc3_verify("GET", HOST, 5, "", _FORM, b"", secrets={SID: KEY}.get)
+    assert str(info.value) == "path must be a str, not int"
+
+
+def _authorization(headers: Any, **kwargs: Any) -> str:
+    authorization: str = LOOSE.tc3_authorization(
+        "GET", HOST, "/", "", headers, b"", secret_id=SID, secret_key=KEY, **kwargs
+    )
+    return authorization
+
+
+def test_tc3_authorization_reads_the_timestamp_header_exactly() -> None:
+    assert "Credential=" + SID + "/9999-12-31/cvm/tc3_request" in _authorization(
+        {**_FORM, "X-TC-Timestamp": str(MAX_TIMESTAMP)}
+    )
+    with pytest.raises(RequestError) as info:
+        _authorization([*_FORM.items(), ("X-TC-Timestamp", str(T))])
+    assert _errors(info.value) == [("InvalidParameter", "duplicate-key", "x-tc-timestamp")]
+    with pytest.raises(RequestError) as info:
+        _authorization({**_FORM, "X-TC-Timestamp": "x" * 41})
+    assert info.value.message == (
+        f"X-TC-Timestamp is {'x' * 40!r}; it must be an unsigned decimal integer"
+    )
+    late = "0" * 30 + str(MAX_TIMESTAMP + 1)
+    with pytest.raises(RequestError) as info:
+        _authorization({**_FORM, "X-TC-Timestamp": late})
+    assert described_tc3(info.value) == [
+        ("too-large", "x-tc-timestamp",
+         f"X-TC-Timestamp {late[:40]} is after 9999-12-31T23:59:59Z (no YYYY-MM-DD date); "
+         "at most 253402300799 are allowed (MAX_TIMESTAMP)"),
+    ]  # fmt: skip
+
+
+def described_tc3(error: RequestError) -> list[tuple[str, str, str]]:
+    return [(v.reason, v.path, v.message) for v in error.violations]
+
+
+def test_tc3_authorization_misuse_messages() -> None:
+    with pytest.raises(UsageError) as info:
+        _authorization(_FORM, service=5)
+    assert str(info.value) == "service must be a str, not int"
+    with pytest.raises(UsageError) as info:
+        _authorization(_FORM, signed_headers=["host"])
+    assert str(info.value) == (
+        "signed_headers must include 'content-type': a server refuses a signature that does "
+        "not cover content-type and host (spec/README.md §4.7.4)"
+    )
+
+
+def test_one_header_past_the_cap_is_refused_with_its_message() -> None:
+    call = _sign(DescribeImagesRequest(), "POST")
+    padding = [(f"x-pad-{i}", "v") for i in range(MAX_HEADERS + 1 - len(call.headers))]
+    with pytest.raises(AuthError) as info:
+        _verify(call, headers=[*call.headers, *padding])
+    assert described_tc3(info.value) == [
+        ("too-large", "", "the request has more than 256 headers; at most 256 are allowed "
+         "(MAX_HEADERS)"),
+    ]  # fmt: skip
+
+
+def test_headers_of_the_wrong_type_are_named() -> None:
+    with pytest.raises(UsageError) as info:
+        LOOSE.tc3_verify("GET", HOST, "/", "", 5, b"", secrets={SID: KEY}.get)
+    assert str(info.value) == "headers must be a mapping or (name, value) pairs of str, not int"
