@@ -628,15 +628,7 @@ def _check_server(vector: ServerVector, answer: _Answer, client: _Client, compar
         return got
     if vector.code is not None or isinstance(got, ServiceError):
         return _check_validate(vector, got)
-    if not compare:
-        return ""
-    ids = tuple(image.image_id for image in got.image_set)
-    problems = []
-    if got.total_count != vector.total_count:
-        problems.append(f"TotalCount {got.total_count}, expected {vector.total_count}")
-    if ids != vector.image_ids:
-        problems.append(f"ImageIds {list(ids)}, expected {list(vector.image_ids)}")
-    return "; ".join(problems)
+    return _check_results(vector, got) if compare else ""
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -654,13 +646,8 @@ def _check_validate(
     return f"expected {want}, got success (TotalCount {got.total_count})"
 
 
-def _check_query(
-    vector: QueryVector, got: DescribeImagesResponse | ServiceError, compare: bool
-) -> str:
-    if isinstance(got, ServiceError):
-        return f"expected success, got {got.code} ({got.message})"
-    if not compare:
-        return ""
+def _check_results(vector: QueryVector | ServerVector, got: DescribeImagesResponse) -> str:
+    """What differs between a success and the TotalCount and ImageIds a vector expects."""
     ids = tuple(image.image_id for image in got.image_set)
     problems = []
     if got.total_count != vector.total_count:
@@ -668,6 +655,14 @@ def _check_query(
     if ids != vector.image_ids:
         problems.append(f"ImageIds {list(ids)}, expected {list(vector.image_ids)}")
     return "; ".join(problems)
+
+
+def _check_query(
+    vector: QueryVector, got: DescribeImagesResponse | ServiceError, compare: bool
+) -> str:
+    if isinstance(got, ServiceError):
+        return f"expected success, got {got.code} ({got.message})"
+    return _check_results(vector, got) if compare else ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,21 +38,12 @@ from describe_images import (
 from describe_images._errors import REASONS
 from describe_images._model import value_problems
 from tests.strategies import any_requests, hostile_requests, invalid_requests, valid_requests
+from tests.vectorfiles import text
 
 VECTORS = Path(__file__).resolve().parent.parent / "spec" / "vectors" / "json.json"
 CASES: list[dict[str, Any]] = json.loads(VECTORS.read_text("utf-8"))["cases"]
 
 Found = list[tuple[str, str, str]]
-
-
-def text(value: str | dict[str, Any]) -> str:
-    """A vector string: literal, or {prefix?, repeat, times, suffix?} (spec/README.md)."""
-    if isinstance(value, str):
-        return value
-    prefix: str = value.get("prefix", "")
-    suffix: str = value.get("suffix", "")
-    repeated: str = value["repeat"] * value["times"]
-    return prefix + repeated + suffix
 
 
 def found(body: object, **kwargs: Any) -> Found:
