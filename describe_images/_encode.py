@@ -151,7 +151,8 @@ def _written(request: object, base: int, limits: WireLimits) -> str | None:
         keys += row[len(values)]
     for wire, number in (("Offset", request.offset), ("Limit", request.limit)):
         if number is not None:
-            text = int_text(number, limits) if type(number) is int else None
+            # (The caller's cap is applied to every text below.)
+            text = int_text(number) if type(number) is int else None
             if text is None:
                 return None
             keys.append(_SCALARS[wire])

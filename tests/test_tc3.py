@@ -1261,3 +1261,31 @@ def test_headers_of_the_wrong_type_are_named() -> None:
     with pytest.raises(UsageError) as info:
         LOOSE.tc3_verify("GET", HOST, "/", "", 5, b"", secrets={SID: KEY}.get)
     assert str(info.value) == "headers must be a mapping or (name, value) pairs of str, not int"
+
+
+def test_a_long_malformed_credential_is_cut_at_80_characters() -> None:
+    credential = "C" * 81
+    headers = {
+        **_FORM,
+        "Authorization": f"TC3-HMAC-SHA256 Credential={credential}, "
+        f"SignedHeaders=content-type;host, Signature={_HEX}",
+    }
+    with pytest.raises(AuthError) as info:
+        tc3_verify("GET", HOST, "/", "", headers, b"", secrets={SID: KEY}.get, now=T)
+    assert info.value.message == (
+        f"the Credential {'C' * 80!r} is not <SecretId>/<YYYY-MM-DD>/<service>/tc3_request"
+    )
+
+
+def test_only_spaces_and_tabs_are_trimmed_from_a_header() -> None:
+    # Other whitespace is text: a line break is a control character, a no-break space is
+    # part of the value (spec/README.md §4.7.5).
+    headers = _signed_headers_of(_sign(DescribeImagesRequest(), "POST"))
+    for end in ("\n", "\r", "\x1f", "\x0b"):
+        assert _refused({**headers, "X-TC-Timestamp": f" {T}{end}"}) == [
+            ("InvalidParameter", "control-character", "x-tc-timestamp")
+        ]
+    canonical = tc3_canonical_request(
+        "GET", HOST, "/", "", {"Content-Type": " \tapplication/json\u00a0\t "}, b""
+    )
+    assert canonical.split("\n")[3] == "content-type:application/json\u00a0"
