@@ -9,8 +9,9 @@ rounds of --number calls; the minimum is the least noisy estimate):
   a 100-ID request and an escape-free 10 x 5 request; a key layout never seen (the decoder
   keeps a plan per layout, spec/README.md §2.2: the row clears them before each call), in
   the encoder's order as every SDK sends it, <= 0.7x parse_qsl; the same in the order a v1
-  signer sorts the keys is shown too, without a target (such a layout is looked at key by
-  key);
+  signer sorts the keys is shown too, without a target (its lists sort in the encoder's
+  order for the filter requests, so their layouts are recognised whole too; 100 sorted IDs
+  are not, ImageIds.10 sorts before ImageIds.2, and that layout is looked at key by key);
 - encode_query <= 0.5x urlencode of the pre-flattened pairs;
 - the official Tencent Cloud SDK's flatten + urlencode (tencentcloud-sdk-python-common,
   ``AbstractClient._fix_params`` then ``copy.deepcopy`` and ``urlencode``, as its GET path

@@ -18,9 +18,9 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from itertools import accumulate, pairwise, repeat
-from operator import getitem, itemgetter
-from typing import Any
+from itertools import accumulate, repeat
+from operator import itemgetter, methodcaller
+from typing import Any, cast
 
 from ._errors import Violation
 from ._grammar import CONTROL_BYTES, DEFAULT_LIMITS, WireLimits
@@ -29,9 +29,10 @@ from ._spec import COMMON_PARAMETERS, IMAGE_KEYS, VALUE_KEYS
 
 # --- bytes -> flat [key, value, ...] -------------------------------------------------------
 
-# Everything but the separators and the controls: what is left of a plain query once
-# these are deleted is exactly "=&=&...=" (a control left over means it is not plain).
-_NOT_SEPARATORS = bytes(b for b in range(256) if b not in b"&=" and b not in CONTROL_BYTES)
+# Everything but the separators, the two characters that need decoding and the controls:
+# what is left of a plain query once these are deleted is "=&=&...=", with "%" and "+"
+# among it when something is to be decoded (a control left over means it is not plain).
+_UNMARKED = bytes(b for b in range(256) if b not in b"&=%+" and b not in CONTROL_BYTES)
 # One pass over a plain query: both separators become \x01 (no control is left in a plain
 # query, so \x01 is free), "+" a space, and "%" the quoted-printable escape "=", so that
 # binascii.a2b_qp decodes every %XX in C (with valid escapes only, it does nothing else).
@@ -40,12 +41,16 @@ _PLAIN_TABLE = bytes(range(256)).translate(bytes.maketrans(b"&=+%", b"\x01\x01 =
 _NOT_PLAIN_ESCAPE = re.compile(rb"%(?:[01]|7[Ff]|(?![0-9A-Fa-f]{2}))")
 
 
-def _alternating(raw: bytes) -> int:
+def _alternating(raw: bytes) -> tuple[int, bool]:
     """How many pairs ``raw`` has when its separators are exactly "=&=&...=" once the
-    rest is deleted (a control left over means it is not plain), else 0."""
-    separators = raw.translate(None, _NOT_SEPARATORS)
-    count = separators.count(b"=")
-    return count if separators == b"=&" * (count - 1) + b"=" else 0
+    rest is deleted (a control left over means it is not plain), else 0; and whether it
+    has a "%" or a "+" to decode."""
+    marks = raw.translate(None, _UNMARKED)
+    count = marks.count(b"=")
+    separators = b"=&" * (count - 1) + b"="
+    if marks == separators:
+        return count, False
+    return (count if marks.translate(None, b"%+") == separators else 0), True
 
 
 def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> list[str] | None:
@@ -71,18 +76,20 @@ def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> 
             return None
     if len(raw) > limits.max_query_bytes:
         return None
-    count = _alternating(raw)
+    count, escaped = _alternating(raw)
     if not count:
         # Empty segments (a leading or trailing "&", "&&") are skipped (spec/README.md
         # §1.1): drop them and look again. Anything else is not plain.
         raw = b"&".join([segment for segment in raw.split(b"&") if segment])
-        count = _alternating(raw)
+        count, escaped = _alternating(raw)
         if not count:
             return None if raw else []
     if count > limits.max_pairs:
         return None
-    if b"%" not in raw and b"+" not in raw:  # nothing to decode: split at both separators
-        flat = raw.decode("ascii").replace("=", "&").split("&")
+    if not escaped:  # nothing to decode: split at both separators
+        # (The text as given, unless empty segments were dropped from it.)
+        text = data if isinstance(data, str) and len(data) == len(raw) else raw.decode("ascii")
+        flat = text.replace("=", "&").split("&")
     else:
         plain = raw.translate(_PLAIN_TABLE)
         if b"%" in raw:
@@ -104,8 +111,9 @@ def plain_query_flat(data: str | bytes, limits: WireLimits = DEFAULT_LIMITS) -> 
 
 class Placed:
     """A request's parts as placed in the schema, with every list index as sent (so that
-    the rules name paths as the client wrote them, spec/README.md §2.3). Both paths
-    produce one; ``misplaced`` holds the keys the general path found no place for."""
+    the rules name paths as the client wrote them, spec/README.md §2.3); None for indexes
+    as the encoder writes them, from 0. Both paths produce one; ``misplaced`` holds the
+    keys the general path found no place for."""
 
     __slots__ = (
         "filter_index",
@@ -121,10 +129,10 @@ class Placed:
         self,
         scalars: dict[str, str],
         image_ids: Sequence[str] = (),
-        image_index: Sequence[int] = (),
+        image_index: Sequence[int] | None = None,
         filters: Sequence[Filter] = (),
-        filter_index: Sequence[int] = (),
-        value_index: Sequence[Sequence[int]] = (),
+        filter_index: Sequence[int] | None = None,
+        value_index: Sequence[Sequence[int]] | None = None,
     ) -> None:
         self.scalars = scalars
         self.image_ids = image_ids
@@ -156,10 +164,12 @@ _Getter = Callable[[Sequence[Any]], tuple[Any, ...]]
 
 
 def _getter(positions: Sequence[int | slice]) -> _Getter:
-    """A callable giving the items (or slices) at one or more ``positions`` as a tuple (in
-    C, via itemgetter)."""
+    """A callable giving the items (or slices) at ``positions`` as a tuple (in C, via
+    itemgetter, for more than one)."""
     if len(positions) > 1:
         return itemgetter(*positions)
+    if not positions:
+        return _nothing
     (only,) = positions
     return lambda flat: (flat[only],)
 
@@ -194,22 +204,18 @@ _KEY_AT = (
     *_TAIL,
 )
 _SLOT = {key: slot for slot, key in enumerate(_KEY_AT)}
-_LENGTHS = bytes(map(len, _KEY_AT)).ljust(256, b"\0")  # slot -> length of its key
 _RUN = bytes(range(256))  # _RUN[a : a + n]: the n consecutive slots from a
 _NAMES = bytes(range(_FILTERS, _SCALARS, _FIELDS))
 # One filter: its Name's slot, then its Values' slots (findall splits the filters' slots).
 _FILTER_RE = re.compile(b"[%s][^%s]*" % (re.escape(_NAMES), re.escape(_NAMES)))
 
 # Every filter a plan takes, by its slots (its Name's, then its Values'): its index, the
-# indexes of its values, how many slots it has, and for Plan.needs its largest index and
-# its longest key (its last: a value's key is longer than the Name's).
+# indexes of its values, and how many slots it has.
 _FILTER_SLOTS = {
     bytes([name, *range(name + 1 + start, name + 1 + start + count)]): (
         i,
         range(start, start + count),
         1 + count,
-        max(i, start + count - 1),
-        len(_KEY_AT[name + start + count]),
     )
     for i, name in enumerate(_NAMES)
     for start in (0, 1)
@@ -225,14 +231,31 @@ def _in_order_values(flat: Sequence[str]) -> tuple[str, ...]:
 _IN_ORDER: _Getter = _in_order_values
 # Where the value of the key at i is in the flat list (a layout has each slot once at most).
 _VALUE_AT = range(1, 2 * len(_KEY_AT), 2)
+# _PART_AT[p][k]: a filter of k keys whose Name is value p: its Name, then its Values.
+_PART_AT = tuple(
+    tuple((p, slice(p + 1, p + k)) for k in range(_FIELDS + 1)) for p in range(len(_KEY_AT))
+)
+
+
+def _filter_parts(start: int, sizes: Iterable[int]) -> tuple[_Getter, int]:
+    """One getter for every filter's Name and Values, in turn (Name, Values, Name, ...),
+    the first Name at ``start`` among the values, each filter of ``sizes`` keys; and where
+    the last one ends. (A plain loop: cheaper here than maps and chains.)"""
+    positions: list[int | slice] = []
+    for size in sizes:
+        positions += _PART_AT[start][size]
+        start += size
+    return itemgetter(*positions), start
+
 
 # --- layouts in the encoder's order, recognised whole ----------------------------------------
 # The encoder's layout (spec/README.md §2.7) is the head, a run of ImageIds, one piece per
 # filter (its Name, a run of its Values), then tail keys, every list from one base: pieces
-# of the key table, joined. Its shape is counted with whole-string operations, the layout
-# of that shape joined from the pieces, and one comparison decides: a key by key look
-# (split, and each key hashed and looked up: most of the cost of a plan) is not needed.
-_HEAD_TEXT = "\x01".join(_HEAD)
+# of the key table, joined. Split at ".Name", such a layout is the head and the IDs up to the
+# first filter's "Filters.<base>"; then, between two Names, one filter's Values and the next
+# filter's "Filters.<i>", each a text of the table looked up whole (hashed and compared in
+# C); then the last filter's Values and the tail. A key by key look (split, and each key
+# hashed and looked up: most of the cost of a plan) is not needed.
 _ONE_BASED = ("\x01ImageIds.1", "\x01Filters.1")
 # _ID_TEXT[base][: _ID_END[base][n]]: the keys of n IDs from base, each after a "\x01".
 _ID_TEXT = tuple("".join(f"\x01{key}" for key in _KEY_AT[_IMAGES + b : _FILTERS]) for b in (0, 1))
@@ -240,59 +263,36 @@ _ID_END = tuple(
     tuple(accumulate((len(key) + 1 for key in _KEY_AT[_IMAGES + b : _FILTERS]), initial=0))
     for b in (0, 1)
 )
-# A filter's piece: filter i (sent as i + base) with its Name and n Values from base, each
-# key after a "\x01": its text, how many keys it has, the length of its longest (its last),
-# its largest index, the indexes of its Values.
-_Piece = tuple[str, int, int, int, range]
-
-
-# The slots of filter i's Name and of n Values from base: _SLOTS_OF[base][i][n].
-_SLOTS_OF = tuple(
+_FIRST_NAME = ("\x01Filters.0", "\x01Filters.1")  # split at ".Name": the first filter's
+# The keys of filter i's n Values from base, each after a "\x01": _VALUES_TEXT[base][i][n].
+_VALUES_TEXT = tuple(
     tuple(
-        tuple((name, *range(name + 1 + b, name + 1 + b + n)) for n in range(_FIELDS - b))
+        tuple(
+            "".join(f"\x01{_KEY_AT[name + 1 + b + j]}" for j in range(n))
+            for n in range(_FIELDS - b)
+        )
         for name in _NAMES[b:]
     )
     for b in (0, 1)
 )
-# Its piece.
-_PIECE_OF = tuple(
+# _BETWEEN[base][i]: how many keys filter i has (sent as i + base, not the table's last: its
+# Name and its Values), by what a layout split at ".Name" has between its Name and the next
+# filter's: its Values, then "\x01Filters.<i + 1>".
+_BETWEEN = tuple(
     tuple(
-        tuple(
-            (
-                "".join(f"\x01{_KEY_AT[slot]}" for slot in slots),
-                len(slots),
-                _LENGTHS[slots[-1]],
-                max(i, n - 1) + b,
-                range(b, b + n),
-            )
-            for n, slots in enumerate(row)
-        )
-        for i, row in enumerate(rows)
+        {f"{text}\x01Filters.{i + b + 1}": 1 + n for n, text in enumerate(row)}
+        for i, row in enumerate(rows[:-1])
     )
-    for b, rows in enumerate(_SLOTS_OF)
+    for b, rows in enumerate(_VALUES_TEXT)
 )
-# _PIECES[base]: the pieces of every filter by (i, n); and for each i but the last, by the
-# length of what a layout split at ".Name" has between filter i's Name and the next one's:
-# its Values, then "\x01Filters.<i + 1>".
-_PIECES = tuple(
-    (
-        {(i, n): piece for i, row in enumerate(pieces) for n, piece in enumerate(row)},
-        tuple(
-            {
-                len(piece[0]) - len(f"\x01{_KEY_AT[name]}") + len(f"\x01Filters.{i + b + 1}"): piece
-                for piece in row
-            }
-            for i, (name, row) in enumerate(zip(_NAMES[b:-1], pieces, strict=False))
-        ),
-    )
-    for b, pieces in enumerate(_PIECE_OF)
+# _LAST[base][(i, n)]: the last filter, i with n Values: the text of its Values, its keys.
+_LAST = tuple(
+    {(i, n): (text, 1 + n) for i, row in enumerate(rows) for n, text in enumerate(row)}
+    for b, rows in enumerate(_VALUES_TEXT)
 )
-_NO_FILTERS: tuple[tuple[Any, ...], ...] = ((), (), (), (), ())
-_HEAD_LONGEST = max(map(len, _HEAD))
-# _AFTER[p][k]: the values after position p of a filter of k keys (its Values after its Name).
-_AFTER = tuple(tuple(slice(p + 1, p + k) for k in range(_FIELDS + 1)) for p in range(len(_KEY_AT)))
-# The tail keys after a layout's filters: each at most once, in their order.
-_TAIL_RE = re.compile("".join(f"(?:\x01{name})?" for name in _TAIL))
+_SCALAR_SET = frozenset((*_HEAD, *_TAIL))
+_DOTS = methodcaller("count", ".")
+_NUMBERS = re.compile(r"\d+")  # in a key of the table, only its indexes have digits
 
 
 class Plan:
@@ -300,47 +300,67 @@ class Plan:
     limits under which the general path would accept that layout."""
 
     __slots__ = (
+        "_needs",
         "filter_index",
+        "filter_parts",
         "image_index",
         "images",
-        "names",
-        "needs",
+        "layout",
         "scalar_names",
-        "scalars",
+        "scalar_values",
         "size",
-        "tail",
         "value_index",
-        "value_lists",
         "values",
     )
 
-    # (longest key, deepest key, largest index): caps below these make it the general
-    # path's to report (spec/README.md §1.6).
-    needs: tuple[int, int, int]
-
     def __init__(
-        self, size: int, values: _Getter, scalar_names: tuple[str, ...], head: int, tail: int
+        self,
+        layout: str,
+        size: int,
+        values: _Getter,
+        scalar_names: tuple[str, ...],
+        scalar_values: _Getter,
+        images: slice,
+        filter_parts: _Getter,
+        # The indexes as sent (None: from 0, as the encoder writes them).
+        image_index: Sequence[int] | None = None,
+        filter_index: Sequence[int] | None = None,
+        value_index: Sequence[Sequence[int]] | None = None,
     ) -> None:
+        self.layout = layout
         self.size = size  # how many keys
         # values(flat): every value in slot order; each part below is taken from it.
         self.values = values
-        # The scalars: values[scalars] + values[tail:] (Action and Version, the rest).
-        self.scalar_names = scalar_names
-        self.scalars, self.tail = slice(head), tail
-        self.images = slice(0)
-        self.image_index: Sequence[int] = ()
-        self.names = _NOTHING  # the filters' Names
-        self.value_lists = _NOTHING  # each filter's Values
-        self.filter_index: Sequence[int] = ()
-        self.value_index: tuple[Sequence[int], ...] = ()
+        self.scalar_names, self.scalar_values = scalar_names, scalar_values
+        self.images = images
+        self.filter_parts = filter_parts  # each filter's Name, then its Values, in turn
+        self.image_index = image_index
+        self.filter_index = filter_index
+        self.value_index = value_index
+        self._needs: tuple[int, int, int] | None = None
+
+    @property
+    def needs(self) -> tuple[int, int, int]:
+        """(longest key, deepest key, largest index): caps below these make the layout the
+        general path's to report (spec/README.md §1.6). Worked out the first time caps
+        other than the defaults ask (every key of the table is within those)."""
+        if self._needs is None:
+            keys = self.layout.split("\x01")
+            self._needs = (
+                max(map(len, keys)),
+                max(map(_DOTS, keys)) + 1,
+                max(map(int, _NUMBERS.findall(self.layout)), default=0),
+            )
+        return self._needs
 
     def place(self, flat: Sequence[str]) -> Placed:
         values = self.values(flat)
+        parts = self.filter_parts(values)
         return Placed(
-            dict(zip(self.scalar_names, values[self.scalars] + values[self.tail :], strict=True)),
+            dict(zip(self.scalar_names, self.scalar_values(values), strict=True)),
             values[self.images],
             self.image_index,
-            _filters(self.names(values), self.value_lists(values)),
+            _filters(parts[0::2], parts[1::2]),
             self.filter_index,
             self.value_index,
         )
@@ -367,53 +387,76 @@ def plan(layout: str) -> Plan | None:
 
 
 def _in_order(layout: str) -> Plan | None:
-    """The plan of a layout in the encoder's order, lists from one base, from its shape;
-    None for any other layout (then :func:`_any_order` looks at it key by key)."""
-    if not layout.startswith(_HEAD_TEXT):
+    """The plan of a layout whose ImageIds and Filters are in the encoder's order, lists
+    from one base, from its shape, with the scalars (each at most once, in any order)
+    before and after them; None for any other layout (then :func:`_any_order` looks at it
+    key by key)."""
+    text = "\x01" + layout  # every key after a "\x01"
+    # The lists: from the first key of ImageIds or Filters to the end of the last one.
+    # (IDs after the filters are then keys after the lists: not scalars, so no plan here.)
+    start = text.find("\x01Filters.")
+    if start < 0:
+        start = last = text.find("\x01ImageIds.")
+        if start >= 0:
+            last = text.rfind("\x01ImageIds.")
+    else:
+        ids_at = text.find("\x01ImageIds.", 0, start)
+        start, last = start if ids_at < 0 else ids_at, text.rfind("\x01Filters.")
+    end = text.find("\x01", last + 1)
+    if start < 0 or end < 0:  # no list at all (every key a scalar), or the last key one's
+        start = len(text) if start < 0 else start
+        end = len(text)
+    lists = text[start:end]
+    base = 1 if lists.startswith(_ONE_BASED) else 0
+    parts = lists.split(".Name")
+    first = parts[0]
+    ids, ends = first.count("\x01ImageIds."), _ID_END[base]
+    if ids >= len(ends):
+        return None  # more IDs than the table has
+    at = ends[ids]
+    if ids and not first.startswith(_ID_TEXT[base][:at]):
         return None
-    base = 1 if layout.startswith(_ONE_BASED, len(_HEAD_TEXT)) else 0
-    # The shape, guessed with whole-string operations, then checked by joining the
-    # layout it gives: each filter's piece from what lies between its Name and the next
-    # one's (its length tells how many Values; for the last filter, the tail follows:
-    # they are counted), the IDs before the first Name.
-    by_count, by_length = _PIECES[base]
-    parts = layout.split(".Name")
-    # (More filters than the table has: the last has no piece, whatever map takes.)
-    filters = list(map(dict.get, by_length, map(len, parts[1:-1])))
+    sizes: list[int | None] = []  # how many keys each filter has
     if len(parts) > 1:
-        filters.append(by_count.get((len(parts) - 2, parts[-1].count(".Values."))))
-    ids = parts[0].count("\x01ImageIds.")
-    ends = _ID_END[base]
-    if None in filters or ids >= len(ends):
-        return None  # not that shape, or more IDs, filters or values than the table has
-    texts, sizes, lengths, tops, value_index = (
-        zip(*filters, strict=True) if filters else _NO_FILTERS
-    )
-    prefix = "".join((_HEAD_TEXT, _ID_TEXT[base][: ends[ids]], *texts))
-    if not layout.startswith(prefix) or not _TAIL_RE.fullmatch(layout, len(prefix)):
+        if len(first) != at + len(_FIRST_NAME[base]) or not first.endswith(_FIRST_NAME[base]):
+            return None
+        # (More filters than the table has: the last has no entry, whatever map takes.)
+        sizes = list(map(dict.get, _BETWEEN[base], parts[1:-1]))
+        rest = parts[-1]
+        values, size = _LAST[base].get((len(parts) - 2, rest.count(".Values.")), _NO_FILTER)
+        if None in sizes or size is None or rest != values:
+            return None
+        sizes.append(size)
+    elif len(first) != at:
         return None
-    names = layout[len(prefix) :].split("\x01")[1:]
-    start = len(_HEAD) + ids  # the first Name's position among the values
-    tail = start + sum(sizes)
-    found = Plan(tail + len(names), _IN_ORDER, (*_HEAD, *names), len(_HEAD), tail)
-    longest = max((_HEAD_LONGEST, *lengths, *map(len, names)))
-    depth, top = 1, 0
-    if ids:
-        found.images = slice(len(_HEAD), start)
-        found.image_index = range(base, base + ids)
-        longest = max(longest, _LENGTHS[_IMAGES + base + ids - 1])
-        depth, top = 2, base + ids - 1
+    # The scalars around them: keys of the table's scalars, each at most once.
+    before = text[1:start].split("\x01") if start > 0 else []
+    after = text[end + 1 :].split("\x01") if end < len(text) else []
+    names = (*before, *after)
+    if len(_SCALAR_SET.intersection(names)) != len(names):
+        return None  # a key that is not a scalar, or one twice
+    start = len(before) + ids  # the first Name's position among the values
+    tail = start
+    filter_parts = _NOTHING
     if sizes:
-        # Each filter's Name, then its Values: the Names where the filters start.
-        names_at = list(accumulate(sizes, initial=start))[:-1]
-        found.names = _getter(names_at)
-        found.value_lists = _getter(list(map(getitem, _getter(names_at)(_AFTER), sizes)))
-        found.filter_index = range(base, base + len(sizes))
-        found.value_index = value_index
-        depth = 4 if tail - start > len(sizes) else 3
-        top = max((top, *tops))
-    found.needs = (longest, depth, top)
+        filter_parts, tail = _filter_parts(start, cast(list[int], sizes))
+    found = Plan(
+        layout,
+        tail + len(after),
+        _IN_ORDER,
+        names,
+        _getter([*range(len(before)), *range(tail, tail + len(after))]),
+        slice(len(before), start),
+        filter_parts,
+    )
+    if base:  # lists from 1: the indexes as sent (a filter of k keys has k - 1 Values)
+        found.image_index = range(1, 1 + ids)
+        found.filter_index = range(1, 1 + len(sizes))
+        found.value_index = [range(1, size) for size in cast(list[int], sizes)]
     return found
+
+
+_NO_FILTER: tuple[str, int | None] = ("", None)
 
 
 def _any_order(layout: str) -> Plan | None:
@@ -439,19 +482,16 @@ def _any_order(layout: str) -> Plan | None:
     tail = bisect_left(slots, _SCALARS)
     scalars = slots[:start] + slots[tail:]
     names = tuple(map(_KEY_AT.__getitem__, scalars))
-    found = Plan(len(keys), getter, names, start, tail)
-    longest, depth, top = max(scalars.translate(_LENGTHS), default=0), 1, 0
+    scalar_values = _getter([*range(start), *range(tail, len(slots))])
+    found = Plan(layout, len(keys), getter, names, scalar_values, slice(start, end), _NOTHING)
     if end > start:
         base, count = slots[start] - _IMAGES, end - start
         if base > 1 or slots[start:end] != _RUN[slots[start] : slots[start] + count]:
             return None
-        found.images = slice(start, end)
         found.image_index = range(base, base + count)
-        longest = max(longest, _LENGTHS[slots[end - 1]])
-        depth, top = 2, base + count - 1
     if tail > end:
         try:
-            index, values, sizes, tops, lengths = zip(
+            index, values, sizes = zip(
                 *map(_FILTER_SLOTS.__getitem__, _FILTER_RE.findall(slots, end, tail)),
                 strict=True,
             )
@@ -459,16 +499,11 @@ def _any_order(layout: str) -> Plan | None:
             return None
         # Where each filter starts: findall skips slots before the first Name (values of
         # a filter without one), so that the filters then end before the tail.
-        bounds = list(accumulate(sizes, initial=end))
-        if bounds[-1] != tail or index[0] > 1 or index[-1] - index[0] != len(index) - 1:
+        found.filter_parts, last = _filter_parts(end, sizes)
+        if last != tail or index[0] > 1 or index[-1] - index[0] != len(index) - 1:
             return None  # a filter without a Name, or filters not contiguous from 0 or 1
-        found.names = _getter(bounds[:-1])
-        found.value_lists = _getter([slice(b + 1, e) for b, e in pairwise(bounds)])
         found.filter_index = range(index[0], index[-1] + 1)
         found.value_index = values
-        longest, top = max(longest, *lengths), max(top, *tops)
-        depth = 4 if len(index) < tail - end else 3
-    found.needs = (longest, depth, top)
     return found
 
 
@@ -482,7 +517,8 @@ def place(flat: list[str], limits: WireLimits) -> Placed | None:
     found = plan("\x01".join(flat[0::2]))
     if found is None or 2 * found.size != len(flat):
         return None
-    length, depth, index = found.needs
-    if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:
-        return None
+    if limits is not DEFAULT_LIMITS:  # every key of the table is within the defaults
+        length, depth, index = found.needs
+        if length > limits.max_key_length or depth > limits.max_depth or index > limits.max_index:
+            return None
     return found.place(flat)

@@ -105,22 +105,30 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
         client.close()
 
 
-def add_all(url: str, prefix: str, count: int, barrier: Any, results: Any) -> None:
-    """In a child process: add keys 0 … count-1 to a Redis store once every child is
-    connected (``barrier``), and put the list of answers on ``results``."""
+def add_all(
+    url: str, prefix: str, index: int, count: int, rounds: int, barrier: Any, results: Any
+) -> None:
+    """In child process ``index`` of ``barrier.parties``: add keys 0 … count-1 to a Redis
+    store in ``rounds`` rounds that every child starts together (``barrier``), each child
+    from its own place in the round's keys and then on through the others' (so the
+    children contend for the keys even when the machine runs one of them alone for a
+    while); put the list of answers, by key, on ``results``."""
     from describe_images import NonceKey
     from describe_images.redis_nonces import RedisNonceStore
 
     store = RedisNonceStore(url, prefix=prefix)
     store.ping()  # connected before the start
-    barrier.wait(30)
-    now = time.time()
+    per_round = count // rounds
+    offset = index * per_round // barrier.parties
+    answers = [False] * count
     try:
-        results.put(
-            [
-                store.add(NonceKey("AKID", str(n), 1700000000), now=now, expires_at=now + 60)
-                for n in range(count)
-            ]
-        )
+        for first in range(0, count, per_round):
+            barrier.wait(30)
+            now = time.time()
+            for j in range(per_round):
+                n = first + (offset + j) % per_round
+                key = NonceKey("AKID", str(n), 1700000000)
+                answers[n] = store.add(key, now=now, expires_at=now + 60)
+        results.put(answers)
     finally:
         store.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -736,7 +736,16 @@ def test_plain_query_flat_takes_plain_queries() -> None:
     assert plain_query_dict("A=a+b&B=c") == {"A": "a b", "B": "c"}
     assert plain_query_dict("A%41=1&B+C=%2b&D=%7e%7E%20") == {"AA": "1", "B C": "+", "D": "~~ "}
     assert _fast.plain_query_flat("A=1&A=2") == ["A", "1", "A", "2"]
+    # Empty segments dropped from a text with nothing to decode: split as rebuilt.
+    for empty_segments in ("&A=1&&B=2&", "A=1&&&B=2", "&&A=1&B=2"):
+        assert _fast.plain_query_flat(empty_segments) == ["A", "1", "B", "2"]
+        assert _fast.plain_query_flat(empty_segments.encode()) == ["A", "1", "B", "2"]
+    # A "%" or a "+" anywhere, with the separators alternating: decoded.
+    assert _fast.plain_query_flat("A+=1&B=%41") == ["A ", "1", "B", "A"]
+    assert _fast.plain_query_flat("%41=+") == ["A", " "]
     not_plain = ["A=é", "A&B=1", "A=b=c", "A=%ZZ", "A=%FF", "A=%00", "A=\x01", "A"]
+    # Separators that do not alternate, with or without something to decode.
+    not_plain += ["A=1=2&B", "A=1=%41&B", "A=+&B&C=1=2", "A&=", "=&A", "A=1&B=2=+&C"]
     not_plain += ["A=%", "A=%4", "A=%&B=1", "A=%0a", "A=%1F", "A=%7F", "A=%7f", "A=%E4%BD"]
     not_plain += ["A=%%41", "A=1%"]
     for query in not_plain:
@@ -757,6 +766,17 @@ def test_plain_query_flat_caps(cap: str) -> None:
 
 
 # --- the key table and the batch rule checks --------------------------------------------------
+
+
+def test_every_plan_is_within_the_default_limits() -> None:
+    # place() skips the limits check under DEFAULT_LIMITS: the longest layout with a plan
+    # (every key of the table) must need no more than the defaults allow.
+    every_key = _fast._any_order("\x01".join(_fast._KEY_AT))
+    assert every_key is not None
+    longest, depth, index = every_key.needs
+    assert longest <= DEFAULT_LIMITS.max_key_length
+    assert depth <= DEFAULT_LIMITS.max_depth
+    assert index <= DEFAULT_LIMITS.max_index
 
 
 def test_every_table_key_has_its_own_slot_in_encoding_order() -> None:
@@ -947,11 +967,21 @@ def placed_by(found: _fast.Plan) -> tuple[object, ...]:
         found.needs,
         got.scalars,
         tuple(got.image_ids),
-        list(got.image_index),
+        list(_indexes(got.image_index, len(got.image_ids))),
         tuple(got.filters),
-        list(got.filter_index),
-        [list(index) for index in got.value_index],
+        list(_indexes(got.filter_index, len(got.filters))),
+        [
+            list(
+                _indexes(None if got.value_index is None else got.value_index[n], len(item.values))
+            )
+            for n, item in enumerate(got.filters)
+        ],
     )
+
+
+def _indexes(sent: Sequence[int] | None, count: int) -> Sequence[int]:
+    """The indexes as sent (None: from 0, as the encoder writes them)."""
+    return range(count) if sent is None else sent
 
 
 @given(valid_requests() | invalid_requests().map(lambda case: case[0]), st.sampled_from([0, 1]))
@@ -978,17 +1008,24 @@ def test_a_layout_recognised_whole_has_the_plan_looked_up_key_by_key(keys: list[
 
 
 _ORDERED = (
-    "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.1.Name"
-    "\x01Offset\x01Limit"
+    "Action\x01Version\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.1.Name\x01Offset\x01Limit"
 )
 
 
 @pytest.mark.parametrize(
     "layout",
     [
-        "Version\x01Action",  # not the encoder's head
-        "Action\x01Version\x01Limit\x01Offset",  # the tail out of order
         "Action\x01Version\x01Offset\x01Offset",
+        "Offset\x01Action\x01Version\x01ImageIds.0\x01Offset",  # a scalar twice, around
+        "Action\x01ImageIds.0\x01Version\x01ImageIds.1",  # a scalar among the lists
+        "Action\x01Filters.0.Name\x01Version\x01Filters.0.Values.0",
+        "Action\x01Version\x01Filters.0.Name\x01ImageIds.0",  # lists out of order
+        "\x01Action\x01Version\x01ImageIds.0",  # an empty key, before or after
+        "Action\x01Version\x01ImageIds.0\x01",
+        "\x01ImageIds.0",
+        "",  # no key at all (looked at key by key, like every layout of scalars only)
+        "Action\x01Version\x01XImageIds.0\x01ImageIds.0",
+        "Action\x01Version\x01ImageIds.0\x01Filters.0.NameX",
         "Action\x01Version\x01Foo",
         "Action\x01Version\x01",
         "Action\x01VersionX",
@@ -1009,7 +1046,6 @@ _ORDERED = (
         "Action\x01Version" + "".join(f"\x01ImageIds.{i}" for i in range(103)),
         "Action\x01Version" + "".join(f"\x01ImageIds.{i}" for i in range(1, 103)),
         _ORDERED + "\x01",
-        _ORDERED.replace("Offset\x01Limit", "Limit\x01Offset"),
     ],
 )
 def test_other_layouts_are_looked_at_key_by_key(layout: str) -> None:
@@ -1033,6 +1069,21 @@ def test_other_layouts_are_looked_at_key_by_key(layout: str) -> None:
         "Action\x01Version\x01Filters.1.Name"
         + "".join(f"\x01Filters.1.Values.{j}" for j in range(1, 7))
         + "\x01Filters.2.Name\x01Filters.2.Values.1",
+        # The scalars in any order, before and after the lists: as a v1 signer sorts the
+        # keys, as the official SDK sends a v1-signed request (its parameters, then the
+        # common ones), as an API 3.0 GET sends its query (no common parameter at all).
+        "Version\x01Action",
+        _ORDERED.replace("Offset\x01Limit", "Limit\x01Offset"),
+        "Action\x01Filters.0.Name\x01Filters.0.Values.0\x01Filters.1.Name\x01Limit\x01Nonce"
+        "\x01Offset\x01Region\x01SecretId\x01Signature\x01SignatureMethod\x01Timestamp"
+        "\x01Version",
+        "Filters.0.Name\x01Filters.0.Values.0\x01Offset\x01Limit\x01Action\x01RequestClient"
+        "\x01Nonce\x01Timestamp\x01Version\x01Region\x01SecretId\x01SignatureMethod"
+        "\x01Signature",
+        "ImageIds.0\x01ImageIds.1",
+        "Filters.1.Name\x01Filters.1.Values.1\x01Limit",
+        "Limit\x01Offset",
+        "Offset",
     ],
 )
 def test_the_encoders_layouts_are_recognised_up_to_the_table_edges(layout: str) -> None:

@@ -116,12 +116,14 @@ def test_an_entry_already_past_its_expiry_is_still_recorded_atomically(
 def test_concurrent_adds_from_several_processes_accept_each_key_once(
     redis_url: str, prefix: str
 ) -> None:
-    processes, count = 4, 2000
+    processes, count, rounds = 4, 2000, 20
     context = get_context("spawn")
     barrier, queue = context.Barrier(processes), context.Queue()
     children = [
-        context.Process(target=add_all, args=(redis_url, prefix, count, barrier, queue))
-        for _ in range(processes)
+        context.Process(
+            target=add_all, args=(redis_url, prefix, index, count, rounds, barrier, queue)
+        )
+        for index in range(processes)
     ]
     for child in children:
         child.start()
