@@ -322,10 +322,6 @@ class Plan:
         scalar_values: _Getter,
         images: slice,
         filter_parts: _Getter,
-        # The indexes as sent (None: from 0, as the encoder writes them).
-        image_index: Sequence[int] | None = None,
-        filter_index: Sequence[int] | None = None,
-        value_index: Sequence[Sequence[int]] | None = None,
     ) -> None:
         self.layout = layout
         self.size = size  # how many keys
@@ -334,9 +330,10 @@ class Plan:
         self.scalar_names, self.scalar_values = scalar_names, scalar_values
         self.images = images
         self.filter_parts = filter_parts  # each filter's Name, then its Values, in turn
-        self.image_index = image_index
-        self.filter_index = filter_index
-        self.value_index = value_index
+        # The indexes as sent (None: from 0, as the encoder writes them).
+        self.image_index: Sequence[int] | None = None
+        self.filter_index: Sequence[int] | None = None
+        self.value_index: Sequence[Sequence[int]] | None = None
         self._needs: tuple[int, int, int] | None = None
 
     @property

@@ -1081,12 +1081,14 @@ def test_other_layouts_are_looked_at_key_by_key(layout: str) -> None:
         "\x01Nonce\x01Timestamp\x01Version\x01Region\x01SecretId\x01SignatureMethod"
         "\x01Signature",
         "ImageIds.0\x01ImageIds.1",
+        "ImageIds.0\x01ImageIds.1\x01Filters.0.Name\x01Filters.0.Values.0",  # from the first
+        "Action\x01Version\x01ImageIds.0\x01ImageIds.1\x01ImageIds.2\x01Filters.0.Name",
         "Filters.1.Name\x01Filters.1.Values.1\x01Limit",
         "Limit\x01Offset",
         "Offset",
     ],
 )
-def test_the_encoders_layouts_are_recognised_up_to_the_table_edges(layout: str) -> None:
+def test_lists_in_the_encoders_order_are_recognised_up_to_the_table_edges(layout: str) -> None:
     whole = _fast._in_order(layout)
     key_by_key = _fast._any_order(layout)
     assert whole is not None and key_by_key is not None
