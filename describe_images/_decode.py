@@ -353,20 +353,23 @@ def query_part(query: str | bytes | bytearray | memoryview, limits: WireLimits) 
     """The query of a URL (after ``?``, before ``#``); a bare query or body as it is."""
     if isinstance(query, (bytearray, memoryview)):
         query = bytes(query)
+    if isinstance(query, str):
+        if not (
+            query.startswith(_URL_STARTS)
+            and (query.startswith("/") or query[:8].lower().startswith(("http://", "https://")))
+        ):
+            return query
+    elif not (
+        query.startswith(_URL_STARTS_B)
+        and (query.startswith(b"/") or query[:8].lower().startswith((b"http://", b"https://")))
+    ):
+        return query
     bound = limits.max_query_bytes + _URL_SLACK
     if _url_size(query, bound) > bound:
         return query  # parse_query refuses it by its size, before any work
     if isinstance(query, str):
-        if query.startswith(_URL_STARTS) and (
-            query.startswith("/") or query[:8].lower().startswith(("http://", "https://"))
-        ):
-            return query.partition("?")[2].partition("#")[0]
-        return query
-    if query.startswith(_URL_STARTS_B) and (
-        query.startswith(b"/") or query[:8].lower().startswith((b"http://", b"https://"))
-    ):
-        return query.partition(b"?")[2].partition(b"#")[0]
-    return query
+        return query.partition("?")[2].partition("#")[0]
+    return query.partition(b"?")[2].partition(b"#")[0]
 
 
 def _url_size(query: str | bytes, bound: int) -> int:
