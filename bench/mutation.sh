@@ -45,12 +45,12 @@ ${args}also_copy =
     bench
 pytest_add_cli_args = -p no:cacheprovider -q
 CFG
-  (cd "$scratch" && mutmut run >/dev/null 2>&1 || true)
+  (cd "$scratch" && mutmut run >"$scratch/mutmut-run.log" 2>&1 || true)
   local results; results="$(cd "$scratch" && mutmut results --all true 2>/dev/null || true)"
   # mutmut 3 sometimes ends its first run early (seen on _json and _tc3: after about 40 s,
   # every mutant still unchecked); a second run in the same copy picks up where it stopped.
   if ! grep -q ': killed$\|: survived$' <<<"$results"; then
-    (cd "$scratch" && mutmut run >/dev/null 2>&1 || true)
+    (cd "$scratch" && mutmut run >>"$scratch/mutmut-run.log" 2>&1 || true)
     results="$(cd "$scratch" && mutmut results --all true 2>/dev/null || true)"
   fi
   local killed survived other
