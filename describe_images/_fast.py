@@ -248,14 +248,16 @@ def _filter_parts(start: int, sizes: Iterable[int]) -> tuple[_Getter, int]:
     return itemgetter(*positions), start
 
 
-# --- layouts in the encoder's order, recognised whole ----------------------------------------
-# The encoder's layout (spec/README.md §2.7) is the head, a run of ImageIds, one piece per
-# filter (its Name, a run of its Values), then tail keys, every list from one base: pieces
-# of the key table, joined. Split at ".Name", such a layout is the head and the IDs up to the
-# first filter's "Filters.<base>"; then, between two Names, one filter's Values and the next
-# filter's "Filters.<i>", each a text of the table looked up whole (hashed and compared in
-# C); then the last filter's Values and the tail. A key by key look (split, and each key
-# hashed and looked up: most of the cost of a plan) is not needed.
+# --- lists in the encoder's order, recognised whole -------------------------------------------
+# In the encoder's layout (spec/README.md §2.7) the lists are a run of ImageIds, then one
+# piece per filter (its Name, a run of its Values), every list from one base: pieces of the
+# key table, joined. The scalars around them may come in any order (the official SDK signs
+# v1 requests with its parameters first and the common ones after; a v1 signer sorts the
+# keys; an API 3.0 GET query has no common parameter). Split at ".Name", the lists are the
+# IDs up to the first filter's "Filters.<base>"; then, between two Names, one filter's
+# Values and the next filter's "Filters.<i>", each a text of the table looked up whole
+# (hashed and compared in C); then the last filter's Values. A key by key look (split, and
+# each key hashed and looked up: most of the cost of a plan) is needed for the scalars only.
 _ONE_BASED = ("\x01ImageIds.1", "\x01Filters.1")
 # _ID_TEXT[base][: _ID_END[base][n]]: the keys of n IDs from base, each after a "\x01".
 _ID_TEXT = tuple("".join(f"\x01{key}" for key in _KEY_AT[_IMAGES + b : _FILTERS]) for b in (0, 1))
@@ -374,8 +376,8 @@ def plan(layout: str) -> Plan | None:
 
     Kept per layout, least recently used out first: clients repeat their layouts (the SDKs
     always send the same keys in the same order), and a plan depends on the keys only,
-    never on the values. A layout in the encoder's order (every SDK's) is recognised
-    whole, as one string (:func:`_in_order`); any other is looked at key by key.
+    never on the values. A layout whose lists are in the encoder's order (every SDK's) is
+    recognised whole (:func:`_in_order`); any other is looked at key by key.
     (A tuple of the keys as the cache key was tried: hashing 64 keys one by one costs
     every decode more than hashing one string.)
     """
