@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from describe_images import (
     DEFAULT_LIMITS,
     CommonParams,
+    DescribeImagesError,
     DescribeImagesRequest,
     Filter,
     RequestError,
@@ -751,6 +752,53 @@ def test_plain_query_flat_takes_plain_queries() -> None:
     for query in not_plain:
         assert _fast.plain_query_flat(query) is None, query
         assert _fast.plain_query_flat(query.encode()) is None, query
+
+
+def violations_of(call: Callable[[], object]) -> list[tuple[str, str]]:
+    with pytest.raises(DescribeImagesError) as info:
+        call()
+    return [(v.reason, v.path) for v in getattr(info.value, "violations", ())]
+
+
+def test_decode_pairs_takes_the_headers_common_parameters() -> None:
+    api3 = CommonParams(region="ap-guangzhou")  # from X-TC-Region
+    request = decode_pairs([("Limit", "5")], common=api3)
+    assert (request.common, request.limit) == (api3, 5)  # no Action or Version needed
+    # Pairs without a plan are placed the general way, with the same common parameters.
+    pairs = [("Limit", "5"), ("Foo", "1")]
+    assert violations_of(lambda: decode_pairs(pairs, common=api3)) == [
+        ("unknown-parameter", "Foo")
+    ]
+    # The header values are checked first, under the caller's limits.
+    bad = CommonParams(region="a\x01")
+    assert violations_of(lambda: decode_pairs([("Limit", "5")], common=bad)) == [
+        ("control-character", "Region")
+    ]
+    tight = replace(DEFAULT_LIMITS, max_value_length=3)
+    assert violations_of(lambda: decode_pairs([("Limit", "5")], common=api3, limits=tight)) == [
+        ("too-large", "Action"),
+        ("too-large", "Region"),
+    ]
+
+
+_SLACK = DEFAULT_LIMITS.max_query_bytes + 8_192  # the bytes a URL may have (query included)
+_NAME_QUERY = (
+    "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-name&Filters.0.Values.0="
+)
+
+
+def test_a_url_is_measured_in_utf8_bytes_as_text_and_as_bytes() -> None:
+    # Bytes between a quarter of the bound and the bound, not ASCII: measured as they are.
+    url = ("/" + "p" * 20_000 + "?" + _NAME_QUERY + "é" * 10).encode()
+    assert decode_request(url).filters == (Filter("image-name", ("é" * 10,)),)
+    # Text of exactly the bound's length: within it in ASCII, over it in UTF-8.
+    tail = "?" + _NAME_QUERY + "e" * 10
+    ascii_url = "/" + "p" * (_SLACK - len(tail) - 1) + tail
+    assert len(ascii_url) == _SLACK
+    assert decode_request(ascii_url).filters == (Filter("image-name", ("e" * 10,)),)
+    utf8_url = ascii_url.replace("e" * 10, "é" * 10)
+    assert len(utf8_url) == _SLACK
+    assert violations_of(lambda: decode_request(utf8_url)) == [("too-large", "")]
 
 
 @pytest.mark.parametrize("cap", ["max_query_bytes", "max_pairs", "max_value_length"])
