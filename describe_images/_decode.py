@@ -106,8 +106,8 @@ def decode_general(
     limits: WireLimits = DEFAULT_LIMITS,
     common: CommonParams | None = None,
 ) -> DescribeImagesRequest:
-    """:func:`decode_pairs` without the fast path: the tree placed in the schema."""
-    _check_common(common, limits)
+    """:func:`decode_pairs` without the fast path: the tree placed in the schema
+    (``common`` already checked, by :func:`decode_request` or :func:`decode_pairs`)."""
     # The pairs passed the text checks already (parse_query or check_pairs): only the
     # tree is built here. It raises WireError naming every wire problem.
     tree = unflatten_checked(pairs, limits)

@@ -781,6 +781,27 @@ def test_decode_pairs_takes_the_headers_common_parameters() -> None:
     ]
 
 
+def test_an_api3_query_reports_misplaced_keys_and_common_parameters_together() -> None:
+    api3 = CommonParams(region="ap-guangzhou")
+    query = "ImageIds=img-pmqg1cw7&Region=ap-shanghai&Limit=5"
+    assert violations_of(lambda: decode_request(query, common=api3)) == [
+        ("wrong-shape", "ImageIds"),
+        ("unknown-parameter", "Region"),
+    ]
+
+
+def test_violations_at_containers_come_in_wire_order() -> None:
+    # Two filters without Values, sent Filters.1 first: the paths are containers
+    # (Filters.1, Filters.0), placed by the first key sent under each.
+    query = (
+        "Action=DescribeImages&Version=2017-03-12&Filters.1.Name=image-type&Filters.0.Name=image-id"
+    )
+    assert violations_of(lambda: decode_request(query)) == [
+        ("missing-filter-values", "Filters.1"),
+        ("missing-filter-values", "Filters.0"),
+    ]
+
+
 _SLACK = DEFAULT_LIMITS.max_query_bytes + 8_192  # the bytes a URL may have (query included)
 _NAME_QUERY = (
     "Action=DescribeImages&Version=2017-03-12&Filters.0.Name=image-name&Filters.0.Values.0="
