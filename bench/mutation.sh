@@ -27,6 +27,7 @@ declare -A TESTS=(
   [_signing]="tests/test_signing.py"
   [_tc3]="tests/test_tc3.py tests/test_server.py"
   [_nonces]="tests/test_signing.py"
+  [_query]="tests/test_query.py tests/test_server.py"
 )
 
 run_one() {
@@ -69,7 +70,7 @@ if [ $# -ge 1 ]; then
   if [ $# -eq 0 ]; then read -r -a files <<<"${TESTS[$m]}"; set -- "${files[@]}"; fi
   run_one "$m" "$@"
 else
-  for m in _grammar _pairs _tree _fast _decode _rules _model _encode _errors _json _signing _tc3 _nonces; do
+  for m in _grammar _pairs _tree _fast _decode _rules _model _encode _errors _json _signing _tc3 _nonces _query; do
     [ -e "$root/describe_images/$m.py" ] || continue
     read -r -a files <<<"${TESTS[$m]}"
     run_one "$m" "${files[@]}"
