@@ -730,3 +730,23 @@ def test_flatten_refuses_what_is_not_a_mapping(tree: object) -> None:
 @pytest.mark.parametrize("control", WIRE_CONTROL_CHARACTERS)
 def test_flatten_refuses_every_control_character(control: str) -> None:
     assert reported(wire_error(flatten, {"A": f"a{control}"})) == [("control-character", "A")]
+
+
+@pytest.mark.parametrize(
+    ("pairs", "caps"),
+    [
+        ([("Filters.0.Name", "image-id"), ("Filters.0.Values.0", "img-1"), ("Limit", "5")], {}),
+        ([("A.0", "x"), ("A.2", "y")], {}),
+        ([("A.B.C", "x")], {"max_depth": 2}),
+        ([("A", "x"), ("A", "y")], {}),
+        ([("A.10", "x")], {"max_index": 9}),
+    ],
+)
+def test_unflatten_checked_builds_the_tree_unflatten_builds(
+    pairs: list[tuple[str, str]], caps: dict[str, int]
+) -> None:
+    # The decoder's entry (pairs that passed the text checks already): the same tree, or
+    # the same wire problems, under the same caps.
+    limits = WireLimits(**caps)
+    checked = outcome(lambda given, limits: _tree.unflatten_checked(given, limits), pairs, limits)
+    assert checked == outcome(unflatten, pairs, limits)
