@@ -32,6 +32,7 @@ from describe_images import (
     NonceKey,
     NonceStore,
     NonceStoreFull,
+    NonceStoreUnavailable,
     RequestError,
     UsageError,
     WireError,
@@ -1726,3 +1727,21 @@ def test_verify_refuses_a_clock_that_is_not_a_finite_number(now: Any, shown: str
     with pytest.raises(UsageError) as info:
         verify("GET", "h", "/", {"Action": "x"}, secrets=lambda _: None, now=now)
     assert str(info.value) == f"now must be a finite number of seconds, not {shown}"
+
+
+def test_an_unavailable_nonce_store_refuses_the_request_without_naming_the_store() -> None:
+    # What a shared store raises when it cannot be reached (fail closed, spec §4.4).
+    error = NonceStoreUnavailable()
+    assert isinstance(error, AuthError)
+    assert [(v.code, v.reason, v.path, v.message) for v in error.violations] == [
+        (
+            "InternalError",
+            "nonce-store-unavailable",
+            "Nonce",
+            "the replay check is unavailable, so the request is refused; try again shortly",
+        )
+    ]
+    assert str(error) == (
+        "InternalError: the replay check is unavailable, so the request is refused;"
+        " try again shortly"
+    )
