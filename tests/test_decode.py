@@ -781,6 +781,23 @@ def test_decode_pairs_takes_the_headers_common_parameters() -> None:
     ]
 
 
+def test_decode_request_checks_the_headers_common_parameters_first() -> None:
+    bad = CommonParams(region="a\x01")  # a control character in X-TC-Region
+    for query in ("Limit=5", b"Limit=5", [("Limit", "5")]):
+        assert violations_of(lambda: decode_request(query, common=bad)) == [  # noqa: B023
+            ("control-character", "Region")
+        ]
+
+
+def test_a_limit_that_is_no_integer_is_shown_as_sent() -> None:
+    query = "Action=DescribeImages&Version=2017-03-12&Limit=abc"
+    with pytest.raises(RequestError) as info:
+        decode_request(query)
+    assert [v.message for v in info.value.violations] == [
+        "Limit is 'abc'; it must be an integer from 1 to 100"
+    ]
+
+
 def test_an_api3_query_reports_misplaced_keys_and_common_parameters_together() -> None:
     api3 = CommonParams(region="ap-guangzhou")
     query = "ImageIds=img-pmqg1cw7&Region=ap-shanghai&Limit=5"
