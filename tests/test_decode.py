@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pytest
 from hypothesis import assume, given
@@ -24,6 +24,7 @@ from describe_images import (
     DescribeImagesRequest,
     Filter,
     RequestError,
+    UsageError,
     WireError,
     WireLimits,
     _decode,
@@ -787,6 +788,24 @@ def test_decode_request_checks_the_headers_common_parameters_first() -> None:
         assert violations_of(lambda: decode_request(query, common=bad)) == [  # noqa: B023
             ("control-character", "Region")
         ]
+    with pytest.raises(UsageError) as info:
+        decode_request("Limit=5", common=cast(Any, {"Region": "ap-guangzhou"}))
+    assert str(info.value) == "common must be a CommonParams, not dict"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Limit=5",  # plain, with a plan: the fast path
+        "Limit=5&Filters.0.Name=image-name&Filters.0.Values.0=中文",  # parsed first
+        "Limit=5&Filters.0.Name=image-name&Filters.0.Values.0=%E4%B8%AD",  # plain, decoded
+    ],
+)
+def test_an_api3_query_takes_the_headers_common_parameters(query: str) -> None:
+    api3 = CommonParams(region="ap-guangzhou")  # from X-TC-Region
+    for form in (query, query.encode()):
+        request = decode_request(form, common=api3)  # no Action or Version in the query
+        assert (request.common, request.limit) == (api3, 5)
 
 
 def test_a_limit_that_is_no_integer_is_shown_as_sent() -> None:
