@@ -843,21 +843,19 @@ def run_conformance(
         return ConformanceReport(
             url, chosen, *counts, False, (), _no_answer(exc), style, signed_as, len(bodies)
         )
-    holds_catalog = (
-        isinstance(probe, DescribeImagesResponse)
-        and probe.total_count == len(loaded.catalog)
-        and probe.image_set == loaded.catalog
-    )
-    compare = holds_catalog if compare_results is None else compare_results
+
+    def holds(catalog: tuple[Image, ...]) -> bool:
+        return (
+            isinstance(probe, DescribeImagesResponse)
+            and probe.total_count == len(catalog)
+            and probe.image_set == catalog
+        )
+
+    compare = holds(loaded.catalog) if compare_results is None else compare_results
     # The server vectors describe a server that requires no signature, holding their own
     # catalog: their results are compared when the probe's answer is that catalog.
     servers = loaded.server if server else ()
-    holds_server_catalog = (
-        isinstance(probe, DescribeImagesResponse)
-        and probe.total_count == len(loaded.server_catalog)
-        and probe.image_set == loaded.server_catalog
-    )
-    server_compare = holds_server_catalog if compare_results is None else compare_results
+    server_compare = holds(loaded.server_catalog) if compare_results is None else compare_results
     # A string from the client says why there is no usable answer; else check the answer.
     results: list[CaseResult] = []
     skipped: list[CaseResult] = []

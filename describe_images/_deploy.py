@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Final
 
 from ._catalog import default_catalog, load_catalog
 from ._errors import UsageError
-from ._grammar import quoted
-from ._nonces import MemoryNonceStore, NonceStore, kind, seconds
+from ._grammar import kind, quoted
+from ._nonces import MemoryNonceStore, NonceStore, seconds
 from ._response import Image
 from ._signing import DEFAULT_MAX_SKEW, _store, make_verifier
 from ._tc3 import make_tc3_verifier

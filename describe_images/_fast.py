@@ -25,7 +25,7 @@ from typing import Any, cast
 from ._errors import Violation
 from ._grammar import CONTROL_BYTES, DEFAULT_LIMITS, WireLimits
 from ._model import Filter
-from ._spec import COMMON_PARAMETERS, IMAGE_KEYS, VALUE_KEYS
+from ._spec import COMMON_PARAMETERS, IMAGE_KEYS, SCALAR_PARAMETERS, VALUE_KEYS
 
 # --- bytes -> flat [key, value, ...] -------------------------------------------------------
 
@@ -290,9 +290,8 @@ _BETWEEN = tuple(
 # _LAST[base][(i, n)]: the last filter, i with n Values: the text of its Values, its keys.
 _LAST = tuple(
     {(i, n): (text, 1 + n) for i, row in enumerate(rows) for n, text in enumerate(row)}
-    for b, rows in enumerate(_VALUES_TEXT)
+    for rows in _VALUES_TEXT
 )
-_SCALAR_SET = frozenset((*_HEAD, *_TAIL))
 _DOTS = methodcaller("count", ".")
 _NUMBERS = re.compile(r"\d+")  # in a key of the table, only its indexes have digits
 
@@ -393,18 +392,15 @@ def _in_order(layout: str) -> Plan | None:
     text = "\x01" + layout  # every key after a "\x01"
     # The lists: from the first key of ImageIds or Filters to the end of the last one.
     # (IDs after the filters are then keys after the lists: not scalars, so no plan here.)
-    start = text.find("\x01Filters.")
-    if start < 0:
-        start = last = text.find("\x01ImageIds.")
-        if start >= 0:
-            last = text.rfind("\x01ImageIds.")
+    filters_at = text.find("\x01Filters.")
+    ids_at = text.find("\x01ImageIds.", 0, len(text) if filters_at < 0 else filters_at)
+    start = filters_at if ids_at < 0 else ids_at
+    if start < 0:  # no list at all: every key a scalar
+        start = end = len(text)
     else:
-        ids_at = text.find("\x01ImageIds.", 0, start)
-        start, last = start if ids_at < 0 else ids_at, text.rfind("\x01Filters.")
-    end = text.find("\x01", last + 1)
-    if start < 0 or end < 0:  # no list at all (every key a scalar), or the last key one's
-        start = len(text) if start < 0 else start
-        end = len(text)
+        last = text.rfind("\x01ImageIds." if filters_at < 0 else "\x01Filters.")
+        end = text.find("\x01", last + 1)
+        end = len(text) if end < 0 else end
     lists = text[start:end]
     base = 1 if lists.startswith(_ONE_BASED) else 0
     parts = lists.split(".Name")
@@ -432,7 +428,7 @@ def _in_order(layout: str) -> Plan | None:
     before = text[1:start].split("\x01") if start > 0 else []
     after = text[end + 1 :].split("\x01") if end < len(text) else []
     names = (*before, *after)
-    if len(_SCALAR_SET.intersection(names)) != len(names):
+    if len(SCALAR_PARAMETERS.intersection(names)) != len(names):
         return None  # a key that is not a scalar, or one twice
     start = len(before) + ids  # the first Name's position among the values
     tail = start

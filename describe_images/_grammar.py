@@ -2,7 +2,8 @@
 
 Every stage of the codec (:mod:`._pairs`, :mod:`._tree`, :mod:`._fast`) and the typed
 model check text with the functions here, so a key or value gets one verdict whatever
-door it came in by.
+door it came in by. Messages show what they were given with :func:`quoted`, :func:`kind`
+and :func:`shown_argument`, which never convert a value in a way that can fail.
 """
 
 from __future__ import annotations
@@ -53,20 +54,8 @@ class WireLimits:
             value = getattr(self, field.name)
             if type(value) is not int or value < 1:
                 raise UsageError(
-                    f"WireLimits.{field.name} must be a positive int, not {_argument(value)}"
+                    f"WireLimits.{field.name} must be a positive int, not {shown_argument(value)}"
                 )
-
-
-def _argument(value: object) -> str:
-    # A misused argument shown without a conversion that can fail or bloat the message: a
-    # huge int has no decimal form past Python's 4,300-digit limit.
-    if type(value) is int and value.bit_length() > 64:
-        return f"an int of {value.bit_length()} bits"
-    if type(value) is str:
-        return quoted(value)
-    if type(value) in (int, float, bool) or value is None:
-        return repr(value)
-    return type(value).__name__
 
 
 DEFAULT_LIMITS = WireLimits()
@@ -75,6 +64,28 @@ DEFAULT_LIMITS = WireLimits()
 def quoted(text: str) -> str:
     """``text`` quoted for a message, cut so that a hostile key cannot bloat it."""
     return repr(text) if len(text) <= 60 else f"{text[:60]!r}..."
+
+
+def kind(value: object) -> str:
+    """The type of ``value`` for a message: ``(str, int)`` for a tuple, ``None``, else
+    the type's name (``int``)."""
+    if isinstance(value, tuple):
+        parts = ", ".join(type(part).__name__ for part in value[:4])
+        return f"({parts}{', ...' * (len(value) > 4)})"
+    return "None" if value is None else type(value).__name__
+
+
+def shown_argument(value: object) -> str:
+    """``value`` for a message about a bad argument: short, and never a conversion that
+    can fail (a huge int has no decimal form past Python's 4,300-digit limit)."""
+    if isinstance(value, str):
+        return quoted(value)
+    if isinstance(value, (bool, float)):
+        return repr(value)
+    if isinstance(value, int):
+        bits = value.bit_length()
+        return repr(value) if bits <= 64 else f"an int of {bits} bits"
+    return kind(value)
 
 
 def too_large(path: str, what: str, cap: int, cap_name: str) -> Violation:

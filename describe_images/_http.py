@@ -35,8 +35,8 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from ._catalog import default_catalog
 from ._errors import UsageError
-from ._grammar import DEFAULT_LIMITS, WireLimits
-from ._nonces import seconds, shown
+from ._grammar import DEFAULT_LIMITS, WireLimits, shown_argument
+from ._nonces import seconds
 from ._response import Image
 from ._signing import Verifier
 from ._spec import ACTION, PATH, VERSION
@@ -573,7 +573,7 @@ class _Server(WSGIServer):
 def _threads(value: object) -> int:
     if type(value) is int and 1 <= value <= 1024:
         return value
-    raise UsageError(f"threads must be an int from 1 to 1024, not {shown(value)}")
+    raise UsageError(f"threads must be an int from 1 to 1024, not {shown_argument(value)}")
 
 
 def serve(

@@ -15,7 +15,7 @@ import threading
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from ._errors import AuthError, UsageError, violation
-from ._grammar import quoted
+from ._grammar import kind, shown_argument
 
 __all__ = [
     "MemoryNonceStore",
@@ -45,28 +45,6 @@ class NonceKey(NamedTuple):
 # --- argument checks shared with _signing --------------------------------------------------
 
 
-def kind(value: object) -> str:
-    """The type of ``value`` for a message: ``(str, int)`` for a tuple, ``None``, else
-    the type's name (``int``)."""
-    if isinstance(value, tuple):
-        parts = ", ".join(type(part).__name__ for part in value[:4])
-        return f"({parts}{', ...' * (len(value) > 4)})"
-    return "None" if value is None else type(value).__name__
-
-
-def shown(value: object) -> str:
-    """``value`` for a message about a bad argument: short, and never a conversion that
-    can fail (a huge int has no decimal form past Python's 4,300-digit limit)."""
-    if isinstance(value, str):
-        return quoted(value)
-    if isinstance(value, (bool, float)):
-        return repr(value)
-    if isinstance(value, int):
-        bits = value.bit_length()
-        return repr(value) if bits <= 64 else f"an int of {bits} bits"
-    return kind(value)
-
-
 def seconds(
     name: str, value: object, *, finite: bool = False, non_negative: bool = False
 ) -> float:
@@ -85,7 +63,7 @@ def seconds(
             return number
     what = "a finite number" if finite else "a number"
     at_least = " >= 0" if non_negative else ""
-    raise UsageError(f"{name} must be {what} of seconds{at_least}, not {shown(value)}")
+    raise UsageError(f"{name} must be {what} of seconds{at_least}, not {shown_argument(value)}")
 
 
 def max_entries_of(value: object) -> int:
@@ -93,7 +71,7 @@ def max_entries_of(value: object) -> int:
     if type(value) is int and 1 <= value <= sys.maxsize:
         return value
     raise UsageError(
-        f"max_entries must be a positive int (at most sys.maxsize), not {shown(value)}"
+        f"max_entries must be a positive int (at most sys.maxsize), not {shown_argument(value)}"
     )
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ._errors import DocumentError, ServiceError, UsageError, Violation, violation
-from ._nonces import shown
+from ._grammar import shown_argument
 
 
 class ResponseFormatError(DocumentError):
@@ -77,7 +77,7 @@ _FIELDS: dict[str, dict[str, str]] = {"legacy": IMAGE_FIELDS, "api3": API3_IMAGE
 def _fields(names: object) -> dict[str, str]:
     fields = _FIELDS.get(names) if isinstance(names, str) else None
     if fields is None:
-        raise UsageError(f'names must be "legacy" or "api3", not {shown(names)}')
+        raise UsageError(f'names must be "legacy" or "api3", not {shown_argument(names)}')
     return fields
 
 

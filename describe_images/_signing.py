@@ -32,7 +32,7 @@ from ._errors import (
     WireError,
     violation,
 )
-from ._grammar import DEFAULT_LIMITS, is_utf8, printable, quoted, too_large
+from ._grammar import DEFAULT_LIMITS, is_utf8, kind, printable, quoted, too_large
 from ._model import DescribeImagesRequest
 
 # The replay store's names live in _nonces; they are re-exported from here too (the
@@ -41,7 +41,7 @@ from ._nonces import MemoryNonceStore as MemoryNonceStore
 from ._nonces import NonceKey as NonceKey
 from ._nonces import NonceStore as NonceStore
 from ._nonces import NonceStoreFull as NonceStoreFull
-from ._nonces import kind, seconds
+from ._nonces import seconds
 from ._pairs import check_pairs, format_query
 from ._rules import validate
 from ._spec import DIGITS_RE, HOST, PATH

@@ -32,10 +32,10 @@ from ._errors import (
     WireError,
     violation,
 )
-from ._grammar import DEFAULT_LIMITS, has_control, is_utf8, quoted, too_large
+from ._grammar import DEFAULT_LIMITS, has_control, is_utf8, kind, quoted, too_large
 from ._json import encode_json
 from ._model import CommonParams, DescribeImagesRequest, value_problems
-from ._nonces import kind, seconds
+from ._nonces import seconds
 from ._rules import validate
 from ._signing import (
     DEFAULT_MAX_SKEW,

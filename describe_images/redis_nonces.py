@@ -34,8 +34,8 @@ except ModuleNotFoundError as exc:  # pragma: no cover - the test environment ha
     ) from exc
 
 from ._errors import UsageError
-from ._grammar import quoted
-from ._nonces import NonceKey, NonceStoreUnavailable, _key, kind, seconds
+from ._grammar import kind, quoted
+from ._nonces import NonceKey, NonceStoreUnavailable, _key, seconds
 
 __all__ = ["DEFAULT_PREFIX", "DEFAULT_TIMEOUT", "SCHEMES", "RedisNonceStore", "key_name"]
 
